@@ -1,0 +1,135 @@
+/* backend: the one interface between screens and data sources.
+ *
+ * Every data source (offline SQLite snapshot, PostgreSQL, HTTP API) is a
+ * static struct backend_ops; screens and commands talk only to the
+ * backend_* wrappers below, never to sqlite, libpq or curl. Operations are
+ * synchronous for the caller but never freeze the UI: while a backend waits
+ * on I/O it calls the waiter, which keeps the screen alive and lets the user
+ * cancel (Esc). What a backend cannot do is said by its capability bits, not
+ * by checking which backend it is.
+ *
+ * Ownership: a struct backend comes from backend_open() and is released by
+ * backend_close(). Records and pages returned through out-parameters belong
+ * to the caller (employee_free(), page_free()). */
+#ifndef EMPDIR_BACKEND_H
+#define EMPDIR_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../core/employee.h"
+#include "../core/err.h"
+
+struct conn_config; /* core/config.h */
+
+enum sort_key { SORT_FULLNAME, SORT_LOCATION, SORT_JOB_TITLE, SORT_COUNT };
+const char *sort_key_name(enum sort_key k); /* "fullname", "location", "job_title" */
+bool sort_key_parse(const char *s, enum sort_key *out);
+
+enum backend_cap {
+	CAP_WRITE = 1u << 0,       /* writes are allowed on this connection */
+	CAP_FAST_SEARCH = 1u << 1, /* search uses an index (else it scans) */
+	CAP_VERSIONS = 1u << 2,    /* writes carry a version precondition */
+	CAP_COUNT = 1u << 3,       /* backend_count() is cheap enough to call */
+	CAP_JOURNAL = 1u << 4,     /* edits are journaled for a later push */
+	CAP_REMOTE = 1u << 5,      /* talks over a network (may be slow) */
+};
+
+/* How a waiting backend keeps the UI alive. tick() is called at least every
+ * 100 ms while the backend waits (and whenever input_fd is readable); it
+ * returns true when the user cancelled. `what` says what is being waited for
+ * ("waiting for the database"). notify() shows a one-line message (e.g.
+ * "connection lost; reconnecting in 2 s"). All members may be NULL. */
+struct backend_waiter {
+	int input_fd;   /* include in poll() to wake promptly on a key, or -1 */
+	bool (*tick)(void *ctx, const char *what);
+	void (*notify)(void *ctx, const char *msg);
+	void *ctx;
+};
+
+struct page_query {
+	const char *filter; /* case-insensitive substring; NULL or "" for all */
+	enum sort_key sort;
+	bool desc;
+	const char *after;  /* opaque cursor from a previous page, or NULL */
+	int limit;          /* 1..500 */
+};
+
+struct page {
+	struct employee *rows;
+	size_t n;
+	char *next_cursor;  /* NULL at the end of the list; owned */
+};
+
+void page_free(struct page *p);
+
+struct backend;
+
+struct backend_ops {
+	const char *name; /* "offline", "pg", "http" */
+	/* Open from a connection description; on failure fill e and leave *out NULL. */
+	enum status (*open)(const struct conn_config *cfg, struct backend **out, struct err *e);
+	void (*close)(struct backend *b);
+	enum status (*list_page)(struct backend *b, const struct page_query *q, struct page *out,
+				 struct err *e);
+	/* Number of rows matching filter; *n = -1 when unknown. */
+	enum status (*count)(struct backend *b, const char *filter, long *n, struct err *e);
+	enum status (*get)(struct backend *b, const char *id, struct employee *out, struct err *e);
+	/* in->id may be set (client-chosen, e.g. a replayed offline create) or empty
+	 * (the backend chooses). out receives the stored record with its version. */
+	enum status (*create)(struct backend *b, const struct employee *in, struct employee *out,
+			      struct err *e);
+	/* Replace the record in->id if its version is still in->version. On a
+	 * stale version: ST_CONFLICT and *current holds the record as it is now
+	 * (or ST_NOT_FOUND when it was deleted). On success *current holds the
+	 * stored record. */
+	enum status (*replace)(struct backend *b, const struct employee *in,
+			       struct employee *current, struct err *e);
+	/* Delete id if its version is still `version`; conflicts as for replace. */
+	enum status (*remove)(struct backend *b, const char *id, const char *version,
+			      struct employee *current, struct err *e);
+	unsigned (*caps)(struct backend *b);
+	/* One line for the status bar: "offline demo.db", "pg db@host", ... */
+	void (*describe)(struct backend *b, char *out, size_t outsz);
+	/* A hint worth showing once (e.g. "no trigram index: search scans"), or NULL. */
+	const char *(*hint)(struct backend *b);
+};
+
+/* The common part every backend embeds first (struct offline { struct backend base; ... }). */
+struct backend {
+	const struct backend_ops *ops;
+	bool read_only;                 /* refuse every write, whatever the caller does */
+	struct backend_waiter waiter;   /* copied in by backend_set_waiter() */
+};
+
+/* The registry: find a backend by name ("offline", "pg", "http"). */
+const struct backend_ops *backend_find(const char *name);
+enum status backend_open(const struct conn_config *cfg, struct backend **out, struct err *e);
+void backend_close(struct backend *b);
+void backend_set_waiter(struct backend *b, const struct backend_waiter *w);
+
+enum status backend_list_page(struct backend *b, const struct page_query *q, struct page *out,
+			      struct err *e);
+enum status backend_count(struct backend *b, const char *filter, long *n, struct err *e);
+enum status backend_get(struct backend *b, const char *id, struct employee *out, struct err *e);
+/* The write wrappers validate and normalise the record first (ST_INVALID) and
+ * refuse on a read-only connection (ST_READ_ONLY) before the backend is asked;
+ * backends refuse writes on their own too (defence in depth). */
+enum status backend_create(struct backend *b, const struct employee *in, struct employee *out,
+			   struct err *e);
+enum status backend_replace(struct backend *b, const struct employee *in,
+			    struct employee *current, struct err *e);
+enum status backend_remove(struct backend *b, const char *id, const char *version,
+			   struct employee *current, struct err *e);
+unsigned backend_caps(struct backend *b);
+void backend_describe(struct backend *b, char *out, size_t outsz);
+const char *backend_hint(struct backend *b);
+
+/* Helpers for backends. */
+bool backend_tick(struct backend *b, const char *what); /* true: cancelled */
+void backend_notify(struct backend *b, const char *msg);
+enum status backend_refuse_read_only(struct backend *b, struct err *e);
+
+extern const struct backend_ops offline_backend_ops; /* offline/ */
+
+#endif
