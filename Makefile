@@ -31,12 +31,14 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DNCURSES_WIDECHAR=1 -DEMPDIR_VERSION='"$(V
 LDLIBS := $(PKG_LIBS) -lm
 
 # The sanitizer build lives in build/san/ so both can coexist.
+# BUILD=dir moves every output (parallel work trees, CI caches).
+BUILD ?= build
 ifeq ($(SAN),1)
-B := build/san
+B := $(BUILD)/san
 ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
 else
-B := build
+B := $(BUILD)
 endif
 
 LIB_SRCS := $(wildcard core/*.c api_client/*.c offline/*.c tui/*.c)
