@@ -108,7 +108,11 @@ enum status backend_count(struct backend *b, const char *filter, long *n, struct
 enum status backend_get(struct backend *b, const char *id, struct employee *out, struct err *e)
 {
 	if (!id || !*id || strlen(id) > EMP_ID_MAX)
+	{
+		employee_init(out);
 		return err_set(e, ST_INVALID, "an id is 1 to %d characters", EMP_ID_MAX);
+	}
+	employee_init(out);
 	return b->ops->get(b, id, out, e);
 }
 
@@ -133,6 +137,7 @@ static enum status validated(const struct employee *in, struct employee *copy, s
 enum status backend_create(struct backend *b, const struct employee *in, struct employee *out,
 			   struct err *e)
 {
+	employee_init(out);
 	if (b->read_only)
 		return backend_refuse_read_only(b, e);
 	struct employee rec;
@@ -147,6 +152,7 @@ enum status backend_create(struct backend *b, const struct employee *in, struct 
 enum status backend_replace(struct backend *b, const struct employee *in,
 			    struct employee *current, struct err *e)
 {
+	employee_init(current);
 	if (b->read_only)
 		return backend_refuse_read_only(b, e);
 	if (!in->id[0])
@@ -163,6 +169,7 @@ enum status backend_replace(struct backend *b, const struct employee *in,
 enum status backend_remove(struct backend *b, const char *id, const char *version,
 			   struct employee *current, struct err *e)
 {
+	employee_init(current);
 	if (b->read_only)
 		return backend_refuse_read_only(b, e);
 	if (!id || !*id)

@@ -10,7 +10,9 @@
  *
  * Ownership: a struct backend comes from backend_open() and is released by
  * backend_close(). Records and pages returned through out-parameters belong
- * to the caller (employee_free(), page_free()). */
+ * to the caller (employee_free(), page_free()): the wrappers initialise every
+ * output record first, so the caller frees it whatever the status. Backend
+ * ops receive initialised output records and replace their contents. */
 #ifndef EMPDIR_BACKEND_H
 #define EMPDIR_BACKEND_H
 
