@@ -327,9 +327,16 @@ enum status config_parse(struct config *c, const char *text, const char *path, s
 		}
 	}
 	const char *def = config_get(c, "general", "default");
-	if (def && !config_find(c, "connection", def))
-		return err_set(e, ST_INVALID, "%s: default = %s, but there is no [connection %s]", c->path,
-			       def, def);
+	if (def && !config_find(c, "connection", def)) {
+		int dl = 0; /* the line of the default that counts: the last one */
+		for (size_t i = 0; i < c->n; i++)
+			for (size_t j = 0; j < c->sections[i].n; j++)
+				if (strcmp(c->sections[i].kind, "general") == 0 &&
+				    strcmp(c->sections[i].entries[j].key, "default") == 0)
+					dl = c->sections[i].entries[j].line;
+		return err_set(e, ST_INVALID, "%s:%d: default = %s, but there is no [connection %s]",
+			       c->path, dl, def, def);
+	}
 	return ST_OK;
 }
 

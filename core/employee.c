@@ -196,7 +196,8 @@ void badges_decode(const char *text, struct strvec *out, enum badge_format *fmt)
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		p++;
 	if (*p == '[') {
-		cJSON *arr = cJSON_Parse(p);
+		/* Whole text must be the array: '["a"] x' is not JSON. */
+		cJSON *arr = cJSON_ParseWithOpts(p, NULL, true);
 		if (cJSON_IsArray(arr)) {
 			bool ok = true;
 			cJSON *it;
@@ -244,7 +245,7 @@ static void json_string(struct buf *out, const char *s)
 		case '\b': buf_puts(out, "\\b"); break;
 		case '\f': buf_puts(out, "\\f"); break;
 		default:
-			if (*p < 0x20 || *p == 0x7F)
+			if (*p < 0x20) /* as Python: DEL and above stay raw */
 				buf_printf(out, "\\u%04x", *p);
 			else
 				buf_putc(out, (char)*p);

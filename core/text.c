@@ -88,7 +88,13 @@ static bool is_dropped_format(uint32_t c)
 	return c == 0x00AD || c == 0x034F || (c >= 0x200B && c <= 0x200D) ||
 	       (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF || (c >= 0xFE00 && c <= 0xFE0F) ||
 	       (c >= 0x1F3FB && c <= 0x1F3FF) || (c >= 0xE0000 && c <= 0xE007F) ||
-	       (c >= 0xE0100 && c <= 0xE01EF) || c == 0x180E;
+	       (c >= 0xE0100 && c <= 0xE01EF) || c == 0x180E ||
+	       /* the other zero-width format characters (Cf): deprecated
+	        * shaping and swapping controls, interlinear annotation,
+	        * hieroglyph, shorthand and musical format controls */
+	       (c >= 0x206A && c <= 0x206F) || (c >= 0xFFF9 && c <= 0xFFFB) ||
+	       (c >= 0x13430 && c <= 0x13438) || (c >= 0x1BCA0 && c <= 0x1BCA3) ||
+	       (c >= 0x1D173 && c <= 0x1D17A);
 }
 
 /* Characters that reorder or break lines: replaced visibly. */
