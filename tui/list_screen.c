@@ -229,7 +229,7 @@ static bool list_action(struct screen *s, struct tui *t, enum action a)
 	struct list_screen *l = ls(s);
 	const struct employee *sel = pager_selected(&l->pager);
 	struct err e = {0};
-	int page = l->visible > 1 ? l->visible - 1 : 1;
+	int page = l->visible > 1 ? l->visible : 1;
 	switch (a) {
 	case ACT_UP: list_move(l, t, -1); return true;
 	case ACT_DOWN: list_move(l, t, 1); return true;
