@@ -63,15 +63,42 @@ const char *action_scope_title(unsigned scope)
 	return "";
 }
 
+/* mdoc-safe text: backslashes doubled, a leading dot or quote protected. */
 static void roff_escaped(FILE *out, const char *s)
 {
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
 	for (; *s; s++) {
 		if (*s == '\\')
 			fputs("\\e", out);
-		else if (*s == '-')
-			fputs("\\-", out);
 		else
 			fputc(*s, out);
+	}
+}
+
+/* "PgDn  ^F  Space" -> "PgDn , ^F , Space" for .It Sy */
+static void keys_label(FILE *out, const char *label)
+{
+	struct {
+		char s[64];
+	} part;
+	const char *p = label;
+	bool first = true;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && !(p[n] == ' ' && p[n + 1] == ' '))
+			n++;
+		if (!n)
+			break;
+		snprintf(part.s, sizeof part.s, "%.*s", (int)n, p);
+		fputs(first ? "" : " , ", out);
+		/* characters mdoc would treat as delimiters or macros go quoted */
+		fprintf(out, "\\&");
+		roff_escaped(out, part.s);
+		first = false;
+		p += n;
 	}
 }
 
@@ -80,16 +107,20 @@ void actions_write_man(FILE *out)
 	for (size_t g = 0; g < sizeof scopes / sizeof scopes[0]; g++) {
 		if (scopes[g].scope == SCOPE_HELP)
 			continue;
-		fprintf(out, ".SS %s\n", scopes[g].title);
+		fprintf(out, ".Ss %s\n.Bl -tag -width Ds\n", scopes[g].title);
 		for (size_t i = 0; i < N_ACTIONS; i++) {
 			if (!(table[i].scope & scopes[g].scope))
 				continue;
-			fputs(".TP\n.B ", out);
-			roff_escaped(out, table[i].keys_label);
+			fputs(".It Sy ", out);
+			keys_label(out, table[i].keys_label);
 			fputc('\n', out);
 			roff_escaped(out, table[i].help);
-			fprintf(out, " (\\fB%s\\fP)%s\n", table[i].name,
-				table[i].flags & ACT_WRITES ? "; refused on a read-only connection" : "");
+			fputs("\n(action\n.Ic ", out);
+			roff_escaped(out, table[i].name);
+			fputs(" ) .\n", out);
+			if (table[i].flags & ACT_WRITES)
+				fputs("Refused on a read-only connection.\n", out);
 		}
+		fputs(".El\n", out);
 	}
 }
