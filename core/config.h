@@ -45,6 +45,10 @@ struct conn_config {
 	bool read_only;
 	const struct config_section *section; /* extra keys, or NULL */
 	const struct config *config;          /* the whole file, or NULL */
+	/* Ask the user for a secret (a database password) without echo, before
+	 * the screen starts; NULL when nobody can be asked. Returns false when
+	 * the user gave none. The backend wipes `out` after use. */
+	bool (*ask_secret)(const char *prompt, char *out, size_t outsz);
 };
 
 struct config_key {
