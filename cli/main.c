@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 		.no_color = o.no_color || (color && strcmp(color, "never") == 0),
 		.ascii = o.ascii || config_get_bool(&cfg, "general", "ascii_borders", false),
 		.history_size = o.no_history ? 0 : (int)config_get_int(&cfg, "general", "history_size", 500),
+		.page_size = (int)config_get_int(&cfg, "general", "page_size", 0),
 	};
 	rc = tui_run(b, &topt);
 	backend_close(b);

@@ -575,7 +575,7 @@ int tui_run(struct backend *b, const struct tui_options *opt)
 
 	struct err e = {0};
 	int status = 0;
-	struct screen *list = list_screen_new(&t, &e);
+	struct screen *list = list_screen_new(&t, opt->page_size, &e);
 	if (!list) {
 		t.quit = true;
 		status = 1;

@@ -300,7 +300,7 @@ static const struct screen_ops list_ops = {
 	.destroy = list_destroy,
 };
 
-struct screen *list_screen_new(struct tui *t, struct err *e)
+struct screen *list_screen_new(struct tui *t, int page_size, struct err *e)
 {
 	struct list_screen *l = xcalloc(1, sizeof *l);
 	l->base.ops = &list_ops;
@@ -309,7 +309,8 @@ struct screen *list_screen_new(struct tui *t, struct err *e)
 	(void)cols;
 	l->visible = rows > 4 ? rows - 3 : 20;
 	/* Chunks of two screens: three of them cover a screen either side. */
-	pager_init(&l->pager, tui_backend(t), l->visible * 2 > 500 ? 500 : l->visible * 2 < 50 ? 50 : l->visible * 2);
+	int chunk = page_size > 0 ? page_size : l->visible * 2;
+	pager_init(&l->pager, tui_backend(t), chunk > 500 ? 500 : chunk < 20 ? 20 : chunk);
 	if (pager_reset(&l->pager, e) != ST_OK) {
 		list_destroy(&l->base);
 		return NULL;

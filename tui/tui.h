@@ -49,6 +49,7 @@ struct tui_options {
 	bool no_color;
 	bool ascii;
 	int history_size;   /* 0: no history files */
+	int page_size;      /* rows per fetch; 0: two screens' worth */
 	const char *state_dir;
 };
 
@@ -96,7 +97,7 @@ enum { ROLE_NORMAL, ROLE_HEADER, ROLE_SELECTED, ROLE_STATUS, ROLE_ERROR, ROLE_OK
 bool tui_ascii(struct tui *t);
 
 /* Screens (one file each in tui/). */
-struct screen *list_screen_new(struct tui *t, struct err *e);
+struct screen *list_screen_new(struct tui *t, int page_size, struct err *e);
 struct screen *detail_screen_new(const struct employee *emp);
 /* emp NULL: add a new employee. */
 struct screen *form_screen_new(const struct employee *emp);

@@ -331,3 +331,48 @@ def test_ctrl_z_and_resume(tui, tmp_path, db):
         t.wait_for(lambda s: "Name ▲" not in s, what="exit")
     finally:
         t.close()
+
+
+def test_saved_survives_a_crash(tui, db):
+    """After the screen says saved, SIGKILL loses nothing (WAL, synchronous=FULL)."""
+    t = tui()
+    t.keys("a")
+    t.type("Crash Test")
+    t.keys("Enter")
+    t.type("Dummy")
+    t.keys("Enter")
+    t.type("Lab")
+    t.keys("Enter", "C-s")
+    t.wait_for("saved Crash Test")
+    os.kill(t.pid(), signal.SIGKILL)
+    t.exit_status()
+    assert query(db, "SELECT job_title FROM employees WHERE fullname = 'Crash Test'") == [("Dummy",)]
+
+
+def test_wide_and_combining_text_keeps_columns_aligned(tmp_path):
+    from wcwidth import wcswidth
+    from tui import Tui, make_db
+    path = str(tmp_path / "wide.db")
+    make_db(path, rows=5, extra=[
+        ("w-1", "長い名前の社員さん長い名前の社員さん長い名前の社員さん", "東京都千代田区丸の内一丁目", "シニアソフトウェアエンジニア", '["🙂", "👩‍👩‍👧"]'),
+        ("w-2", "Ze\u0301\u0301\u0301\u0301\u0301\u0301 Combining Marks Everywhere Here", "Zu\u0308rich", "Ti\u0302tle", "[]"),
+        ("w-3", "👩‍🔬 Scientist With Emoji Name And More", "Seoul 서울특별시 강남구", "연구원", '["🇰🇷"]'),
+    ])
+    t = Tui(tmp_path, ["--offline", path])
+    try:
+        t.settle()
+        header = t.lines()[0]
+        title_col = wcswidth(header[:header.index("Job title")])
+        for line in t.lines()[1:10]:
+            if not line.strip():
+                continue
+            # the column boundary (a space) sits at the same display column on every row
+            col = 0
+            for i, ch in enumerate(line):
+                if col >= title_col:
+                    break
+                col += max(wcswidth(ch), 0)
+            assert col == title_col, (line, col, title_col)
+        assert "…" in t.screen()  # long names are cut on a character boundary
+    finally:
+        t.close()
