@@ -310,6 +310,8 @@ struct screen *list_screen_new(struct tui *t, int page_size, struct err *e)
 	l->visible = rows > 4 ? rows - 3 : 20;
 	/* Chunks of two screens: three of them cover a screen either side. */
 	int chunk = page_size > 0 ? page_size : l->visible * 2;
+	if (chunk < l->visible + 1)
+		chunk = l->visible + 1; /* three chunks must cover a screen either side */
 	pager_init(&l->pager, tui_backend(t), chunk > 500 ? 500 : chunk < 20 ? 20 : chunk);
 	if (pager_reset(&l->pager, e) != ST_OK) {
 		list_destroy(&l->base);
