@@ -280,7 +280,15 @@ static bool list_action(struct screen *s, struct tui *t, enum action a)
 
 static void list_relayout(struct screen *s, struct tui *t)
 {
-	follow(ls(s), t);
+	struct list_screen *l = ls(s);
+	int rows, cols;
+	getmaxyx(stdscr, rows, cols);
+	(void)cols;
+	l->visible = rows > 4 ? rows - 3 : 1;
+	/* A taller terminal needs bigger chunks to keep a screen either side. */
+	if (l->pager.chunk < l->visible * 2)
+		l->pager.chunk = l->visible * 2 > 500 ? 500 : l->visible * 2;
+	follow(l, t);
 }
 
 static void list_destroy(struct screen *s)
