@@ -32,7 +32,8 @@
 #define BOOKKEEPING_VERSION "1"
 /* Above this many trigram candidates a search walks the sort index and
  * filters, stopping at the page size, instead of sorting every candidate. */
-#define RARE_LIMIT 20000
+#define RARE_LIMIT 30000
+#define WALK_BUDGET_MS 15
 
 struct offline {
 	struct backend base; /* first: the interface's view of us */
@@ -47,6 +48,10 @@ struct offline {
 	struct timespec op_start;
 	const char *op_what;
 	bool cancelled;
+	sqlite3_stmt *vocab;   /* rows holding one trigram, counted up to a bound */
+	struct timespec walk_start;
+	long walk_budget_ms;   /* interrupt a walking search after this long (0: never) */
+	bool budget_spent;
 };
 
 static struct offline *off(struct backend *b) { return (struct offline *)b; }
@@ -88,6 +93,11 @@ static int progress_cb(void *arg)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	long ms = (now.tv_sec - o->op_start.tv_sec) * 1000 + (now.tv_nsec - o->op_start.tv_nsec) / 1000000;
+	long walk_ms = (now.tv_sec - o->walk_start.tv_sec) * 1000 + (now.tv_nsec - o->walk_start.tv_nsec) / 1000000;
+	if (o->walk_budget_ms && walk_ms >= o->walk_budget_ms) {
+		o->budget_spent = true;
+		return 1;
+	}
 	if (ms < 50)
 		return 0;
 	if (backend_tick(&o->base, o->op_what ? o->op_what : "working")) {
@@ -102,6 +112,7 @@ static void op_begin(struct offline *o, const char *what)
 	clock_gettime(CLOCK_MONOTONIC, &o->op_start);
 	o->op_what = what;
 	o->cancelled = false;
+	o->budget_spent = false;
 }
 
 /* ---- SQL functions available on our connection ---- */
@@ -316,6 +327,7 @@ static void offline_close(struct backend *b)
 	struct offline *o = off(b);
 	if (!o)
 		return;
+	sqlite3_finalize(o->vocab);
 	if (o->db)
 		sqlite3_close_v2(o->db);
 	free(o->path);
@@ -355,7 +367,7 @@ static enum status offline_open(const struct conn_config *cfg, struct backend **
 	}
 	sqlite3_extended_result_codes(o->db, 0);
 	sqlite3_busy_timeout(o->db, 3000);
-	sqlite3_progress_handler(o->db, 2000, progress_cb, o);
+	sqlite3_progress_handler(o->db, 1000, progress_cb, o);
 	sqlite3_create_function(o->db, "empdir_version", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
 				fn_version, NULL, NULL);
 	sqlite3_create_function(o->db, "empdir_match", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
@@ -375,6 +387,9 @@ static enum status offline_open(const struct conn_config *cfg, struct backend **
 		if (!o->has_index && !o->hint)
 			o->hint = "read-only snapshot without a search index: search scans every row";
 	}
+	if (o->has_index)
+		sqlite3_prepare_v2(o->db, "SELECT count(*) FROM (SELECT 1 FROM empdir_fts WHERE empdir_fts MATCH ?1 LIMIT ?2)",
+				   -1, &o->vocab, NULL);
 	*out = &o->base;
 	return ST_OK;
 fail:
@@ -436,10 +451,13 @@ static bool cursor_parse(const char *c, struct buf *value, const char **id)
 	return true;
 }
 
-/* The trigram query for a filter: quoted trigrams every 3 characters plus
- * the last one (enough to narrow; empdir_match decides exactly). Returns
- * false when the filter is shorter than 3 characters. */
-static bool trigram_query(const char *filter, struct buf *q)
+/* Plan a search: the filter's trigrams, each looked up in the index's
+ * vocabulary for how many rows hold it. The MATCH query uses only the two
+ * rarest (enough to narrow; empdir_match decides exactly) and the rarest
+ * count bounds the candidates. A trigram the vocabulary does not know is
+ * kept in the query (it may be folded differently there; FTS decides).
+ * Returns false when the filter is shorter than 3 characters. */
+static bool plan_search(struct offline *o, const char *filter, struct buf *q, long *estimate)
 {
 	size_t starts[1024], n = 0, len = strlen(filter);
 	for (size_t i = 0; i < len && n < 1024;) {
@@ -450,21 +468,72 @@ static bool trigram_query(const char *filter, struct buf *q)
 	}
 	if (n < 3)
 		return false;
-	buf_reset(q);
-	for (size_t t = 0;; t = t + 3 < n - 2 ? t + 3 : n - 3) {
+	struct { size_t from, to; long docs; } best[2] = {{0, 0, -1}, {0, 0, -1}};
+	struct buf unknown = BUF_INIT, folded = BUF_INIT;
+	*estimate = -1;
+	for (size_t t = 0; t + 3 <= n; t++) {
 		size_t from = starts[t], to = t + 3 < n ? starts[t + 3] : len;
-		if (q->len)
-			buf_puts(q, " AND ");
-		buf_putc(q, '"');
-		for (size_t i = from; i < to; i++) {
+		buf_reset(&folded);
+		match_fold(&folded, filter + from, to - from);
+		long docs = 0;
+		if (o->vocab) {
+			/* Rows holding this trigram, counted up to RARE_LIMIT + 1: a
+			 * bounded walk of one doclist (the vocabulary table would
+			 * walk all of it). */
+			struct buf one = BUF_INIT;
+			buf_putc(&one, '"');
+			for (size_t i = from; i < to; i++) {
+				if (filter[i] == '"')
+					buf_putc(&one, '"');
+				buf_putc(&one, filter[i]);
+			}
+			buf_putc(&one, '"');
+			sqlite3_reset(o->vocab);
+			sqlite3_bind_text(o->vocab, 1, one.data, (int)one.len, SQLITE_TRANSIENT);
+			sqlite3_bind_int(o->vocab, 2, RARE_LIMIT + 1);
+			if (sqlite3_step(o->vocab) == SQLITE_ROW)
+				docs = sqlite3_column_int64(o->vocab, 0);
+			buf_free(&one);
+		}
+		if (docs == 0) {
+			if (unknown.len < 200) {
+				buf_puts(&unknown, unknown.len ? " AND \"" : "\"");
+				for (size_t i = from; i < to; i++) {
+					if (filter[i] == '"')
+						buf_putc(&unknown, '"');
+					buf_putc(&unknown, filter[i]);
+				}
+				buf_putc(&unknown, '"');
+			}
+			*estimate = 0;
+			continue;
+		}
+		if (*estimate < 0 || docs < *estimate)
+			*estimate = docs;
+		int slot = best[0].docs < 0 || docs < best[0].docs ? 0 : best[1].docs < 0 || docs < best[1].docs ? 1 : -1;
+		if (slot == 0)
+			best[1] = best[0];
+		if (slot >= 0) {
+			best[slot].from = from;
+			best[slot].to = to;
+			best[slot].docs = docs;
+		}
+	}
+	buf_reset(q);
+	buf_append(q, unknown.data ? unknown.data : "", unknown.len);
+	for (int b = 0; b < 2; b++) {
+		if (best[b].docs < 0)
+			continue;
+		buf_puts(q, q->len ? " AND \"" : "\"");
+		for (size_t i = best[b].from; i < best[b].to; i++) {
 			if (filter[i] == '"')
 				buf_putc(q, '"');
 			buf_putc(q, filter[i]);
 		}
 		buf_putc(q, '"');
-		if (t == n - 3)
-			break;
 	}
+	buf_free(&unknown);
+	buf_free(&folded);
 	return true;
 }
 
@@ -478,54 +547,15 @@ static bool filter_empty(const char *f)
 	return true;
 }
 
-/* How many trigram candidates, up to RARE_LIMIT + 1. */
-static int fts_candidates(struct offline *o, const char *query, int *n)
+/* One page with a given plan. Returns the SQLite code (SQLITE_DONE on
+ * success); out is filled only then. */
+static int run_page(struct offline *o, const struct page_query *q, bool rare, const char *fts,
+		    const struct buf *cval, const char *cid, struct page *out)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(o->db,
-				    "SELECT count(*) FROM (SELECT rowid FROM empdir_fts WHERE empdir_fts MATCH ?1 LIMIT ?2)",
-				    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, RARE_LIMIT + 1);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*n = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static enum status offline_list_page(struct backend *b, const struct page_query *q, struct page *out,
-				     struct err *e)
-{
-	struct offline *o = off(b);
-	memset(out, 0, sizeof *out);
 	const char *col = sort_cols[q->sort];
 	const char *dir = q->desc ? "DESC" : "ASC";
 	bool filtered = !filter_empty(q->filter);
-	struct buf sql = BUF_INIT, fts = BUF_INIT, cval = BUF_INIT;
-	const char *cid = NULL;
-	enum status status = ST_OK;
-	op_begin(o, filtered ? "searching" : "reading");
-
-	if (q->after && !cursor_parse(q->after, &cval, &cid)) {
-		status = err_set(e, ST_INVALID, "bad page cursor");
-		goto done;
-	}
-	/* Rare search terms: start from the trigram index and sort the few hits.
-	 * Common ones: walk the sort index, filtering, until the page is full. */
-	bool rare = false;
-	if (filtered && o->has_index && trigram_query(q->filter, &fts)) {
-		int n = 0, rc = fts_candidates(o, fts.data, &n);
-		if (rc != SQLITE_OK) {
-			status = sql_fail(o, rc, e, "searching");
-			goto done;
-		}
-		rare = n <= RARE_LIMIT;
-	}
+	struct buf sql = BUF_INIT;
 	buf_printf(&sql, "SELECT " ROW_COLS ", e.%s FROM ", col);
 	if (rare)
 		buf_puts(&sql, "(SELECT rowid AS r FROM empdir_fts WHERE empdir_fts MATCH ?4) m "
@@ -537,22 +567,21 @@ static enum status offline_list_page(struct backend *b, const struct page_query 
 	if (q->after)
 		buf_printf(&sql, " AND (e.%s COLLATE NOCASE, e.id) %s (?1, ?2)", col, q->desc ? "<" : ">");
 	buf_printf(&sql, " ORDER BY e.%s COLLATE NOCASE %s, e.id %s LIMIT ?5", col, dir, dir);
-
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(o->db, sql.data, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		status = sql_fail(o, rc, e, "reading");
-		goto done;
-	}
+	buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return rc;
 	if (q->after) {
-		sqlite3_bind_text(st, 1, cval.data ? cval.data : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, cval->data ? cval->data : "", -1, SQLITE_STATIC);
 		bind_id(o, st, 2, cid);
 	}
 	if (filtered)
 		sqlite3_bind_text(st, 3, q->filter, -1, SQLITE_STATIC);
 	if (rare)
-		sqlite3_bind_text(st, 4, fts.data, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, fts, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, q->limit + 1);
+	memset(out, 0, sizeof *out);
 	out->rows = xcalloc((size_t)q->limit, sizeof *out->rows);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (out->n == (size_t)q->limit) {
@@ -567,12 +596,47 @@ static enum status offline_list_page(struct backend *b, const struct page_query 
 		row_to_employee(st, 0, &out->rows[out->n++]);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		status = sql_fail(o, rc, e, filtered ? "searching" : "reading");
+	if (rc != SQLITE_DONE)
 		page_free(out);
+	return rc;
+}
+
+static enum status offline_list_page(struct backend *b, const struct page_query *q, struct page *out,
+				     struct err *e)
+{
+	struct offline *o = off(b);
+	memset(out, 0, sizeof *out);
+	bool filtered = !filter_empty(q->filter);
+	struct buf fts = BUF_INIT, cval = BUF_INIT;
+	const char *cid = NULL;
+	enum status status = ST_OK;
+	op_begin(o, filtered ? "searching" : "reading");
+	if (q->after && !cursor_parse(q->after, &cval, &cid)) {
+		status = err_set(e, ST_INVALID, "bad page cursor");
+		goto done;
 	}
+	/* Rare search terms: start from the trigram index and sort the hits.
+	 * Common ones: walk the sort index, filtering, until the page is full;
+	 * but matches can cluster far down the sort order ("remote" by
+	 * location), so the walk gets a time budget, after which the hits are
+	 * sorted after all. Either way the answer is the same. */
+	bool rare = false, can_switch = false;
+	long estimate;
+	if (filtered && o->has_index && plan_search(o, q->filter, &fts, &estimate)) {
+		rare = estimate <= RARE_LIMIT;
+		can_switch = !rare;
+	}
+	o->walk_budget_ms = can_switch ? WALK_BUDGET_MS : 0;
+	clock_gettime(CLOCK_MONOTONIC, &o->walk_start);
+	int rc = run_page(o, q, rare, fts.data, &cval, cid, out);
+	if (rc == SQLITE_INTERRUPT && o->budget_spent && !o->cancelled) {
+		o->walk_budget_ms = 0;
+		rc = run_page(o, q, true, fts.data, &cval, cid, out);
+	}
+	o->walk_budget_ms = 0;
+	if (rc != SQLITE_DONE)
+		status = sql_fail(o, rc, e, filtered ? "searching" : "reading");
 done:
-	buf_free(&sql);
 	buf_free(&fts);
 	buf_free(&cval);
 	return status;
@@ -591,7 +655,8 @@ static enum status offline_count(struct backend *b, const char *filter, long *n,
 	struct buf fts = BUF_INIT;
 	sqlite3_stmt *st;
 	const char *sql = "SELECT count(*) FROM employees";
-	bool use_fts = filtered && o->has_index && trigram_query(filter, &fts);
+	long estimate;
+	bool use_fts = filtered && o->has_index && plan_search(o, filter, &fts, &estimate);
 	if (use_fts)
 		sql = "SELECT count(*) FROM (SELECT rowid AS r FROM empdir_fts WHERE empdir_fts MATCH ?2) m "
 		      "CROSS JOIN employees e ON e.rowid = m.r "
