@@ -1,0 +1,505 @@
+"""The reference API (contrib/reference-api) against shared/api/openapi.yaml:
+a real PostgreSQL server (tests/lib/pgtmp.py) and the real server process.
+
+    /usr/bin/python3 -m pytest tests/contrib/test_reference_api.py
+"""
+
+import hashlib
+import http.client
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections import namedtuple
+from urllib.parse import quote, urlencode
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from pgtmp import PgServer  # noqa: E402
+
+SERVER = os.path.join(ROOT, "contrib", "reference-api", "server.py")
+EMP = "/api/v1/employees"
+
+Resp = namedtuple("Resp", "status headers body")
+
+
+class Api:
+    def __init__(self, port, token):
+        self.port, self.token = port, token
+
+    def call(self, method, path, body=None, headers=None, auth=True, raw=None):
+        h = {"Authorization": f"Bearer {self.token}"} if auth else {}
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        h.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            payload = r.read()
+        finally:
+            conn.close()
+        return Resp(r.status, r.headers, json.loads(payload) if payload else None)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body, etag=None, **kw):
+        headers = kw.pop("headers", {})
+        if etag is not None:
+            headers["If-Match"] = etag
+        return self.call("PUT", path, body, headers=headers, **kw)
+
+    def delete(self, path, etag=None, **kw):
+        return self.call("DELETE", path, headers={} if etag is None else {"If-Match": etag}, **kw)
+
+    def list(self, **params):
+        return self.get(EMP + "?" + urlencode(params))
+
+
+@pytest.fixture(scope="module")
+def pg():
+    with PgServer() as srv:
+        srv.create_schema(with_trgm_index=True)
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def api(pg, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("api")
+    token = uuid.uuid4().hex
+    (tmp / "token").write_text(token + "\n")
+    with open(tmp / "api.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, SERVER, "--database", pg.conninfo, "--port", "0",
+                                 "--token-file", str(tmp / "token")],
+                                stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:"), (tmp / "api.log").read_text()
+        yield Api(int(line.strip().rsplit(":", 1)[1]), token)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def tag():
+    return "t" + uuid.uuid4().hex[:10]
+
+
+def person(t="", **kw):
+    e = {"fullname": f"Ann Lee {t}".strip(), "location": "Oslo", "job_title": "Engineer", "badges": []}
+    e.update(kw)
+    return e
+
+
+def content_version(emp_id, fullname, location, job_title, badges_text):
+    raw = "\x1f".join([emp_id, fullname, location, job_title, "\x1e" if badges_text is None else badges_text])
+    return hashlib.md5(raw.encode()).hexdigest()
+
+
+def assert_problem(r, status, field=None):
+    assert r.status == status, r
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert r.body["status"] == status and isinstance(r.body["title"], str) and r.body["title"]
+    if field:
+        assert field in r.body["errors"], r.body
+
+
+def created(api, body, **kw):
+    r = api.post(EMP, body, **kw)
+    assert r.status == 201, r
+    return r.body
+
+
+# ---- health and auth ----
+
+def test_health(api):
+    r = api.get("/api/v1/health")
+    assert r.status == 200 and r.headers["Content-Type"] == "application/json"
+    assert r.body == {"status": "ok", "database": "ok", "features": ["batch"]}
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Basic dXNlcjpwYXNz", "Bearer", "bearer  "])
+def test_auth_failures(api, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    for method, path, body in [("GET", EMP, None), ("POST", EMP, person()), ("GET", "/api/v1/health", None)]:
+        r = api.call(method, path, body, headers=headers, auth=False)
+        assert_problem(r, 401)
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert api.list(q="Ann Lee").status == 200
+
+
+# ---- create and get ----
+
+def test_create_and_get(api, pg):
+    t = tag()
+    body = person(t, fullname=f" \u3000Ann  Lee {t}\t", location="Oslo ", badges=["  Mac User", "Café", "a,b"])
+    r = api.post(EMP, body)
+    assert r.status == 201
+    e = r.body
+    assert e["fullname"] == f"Ann  Lee {t}" and e["location"] == "Oslo"
+    assert e["badges"] == ["Mac User", "Café", "a,b"]
+    assert len(e["id"]) == 36 and uuid.UUID(e["id"])
+    assert r.headers["ETag"] == f'"{e["version"]}"'
+    assert r.headers["Location"] == f"{EMP}/{e['id']}"
+    stored = pg.psql("SELECT badges FROM employees WHERE id = :'id'", variables={"id": e["id"]}).rstrip("\n")
+    assert stored == '["Mac User", "Café", "a,b"]'
+    assert e["version"] == content_version(e["id"], e["fullname"], "Oslo", "Engineer", stored)
+    g = api.get(r.headers["Location"])
+    assert g.status == 200 and g.body == e and g.headers["ETag"] == r.headers["ETag"]
+
+
+def test_create_with_client_id_replays_and_conflicts(api, pg):
+    emp_id = str(uuid.uuid4())
+    body = person(tag(), id=emp_id, badges=["x"])
+    first = api.post(EMP, body)
+    assert first.status == 201 and first.body["id"] == emp_id
+    again = api.post(EMP, dict(body, fullname="  " + body["fullname"]), headers={"Idempotency-Key": "k1"})
+    assert again.status == 200 and again.body == first.body and again.headers["ETag"] == first.headers["ETag"]
+    other = api.post(EMP, dict(body, job_title="Manager"))
+    assert_problem(other, 409)
+    assert other.body["current"] == first.body
+    assert pg.psql("SELECT count(*) FROM employees WHERE id = :'id'", variables={"id": emp_id}).strip() == "1"
+    legacy = api.post(EMP, person(tag(), id="12345"))
+    assert legacy.status == 201 and legacy.headers["Location"] == f"{EMP}/12345"
+
+
+def test_idempotency_key_without_client_id(api):
+    key = uuid.uuid4().hex
+    body = person(tag())
+    first = api.post(EMP, body, headers={"Idempotency-Key": key})
+    again = api.post(EMP, body, headers={"Idempotency-Key": key})
+    assert first.status == 201 and again.status == 200 and again.body["id"] == first.body["id"]
+    assert_problem(api.post(EMP, body, headers={"Idempotency-Key": "k" * 65}), 400, "Idempotency-Key")
+
+
+# ---- validation ----
+
+INVALID = [
+    ({"location": "Oslo", "job_title": "Eng"}, "fullname"),
+    (person(fullname="   \t "), "fullname"),
+    (person(fullname="\u3000\u00a0"), "fullname"),
+    (person(location="x" * 101), "location"),
+    (person(job_title="é" * 101), "job_title"),
+    (person(fullname="Ann\x00Lee"), "fullname"),
+    (person(fullname="Ann\nLee"), "fullname"),
+    (person(location="Os\x1blo"), "location"),
+    (person(job_title="Eng\x7f"), "job_title"),
+    (person(job_title="En\x85g"), "job_title"),
+    (person(job_title="Eng\u009f"), "job_title"),
+    (person(fullname=42), "fullname"),
+    (person(fullname="\ud800x"), "fullname"),
+    (person(badges=[f"b{i}" for i in range(21)]), "badges"),
+    (person(badges=["x" * 51]), "badges"),
+    (person(badges=["ok", "  "]), "badges"),
+    (person(badges=["a", " a "]), "badges"),
+    (person(badges=["bad\tbadge"]), "badges"),
+    (person(badges=[7]), "badges"),
+    (person(badges="a,b"), "badges"),
+    (person(id=""), "id"),
+    (person(id="x" * 37), "id"),
+    (person(id="a\x01b"), "id"),
+    ({}, "fullname"),
+    ([], "body"),
+]
+
+
+@pytest.mark.parametrize("body,field", INVALID)
+def test_create_rejects_invalid(api, body, field):
+    r = api.post(EMP, body)
+    assert_problem(r, 400, field)
+    assert isinstance(r.body["errors"][field], str)
+
+
+def test_validation_boundaries_are_accepted(api):
+    e = created(api, person(fullname="é" * 100, location=" \x85Oslo\u2028", job_title="J" * 100,
+                            badges=[f"{i:02d}" + "b" * 48 for i in range(20)]))
+    assert e["fullname"] == "é" * 100 and e["location"] == "Oslo" and len(e["badges"]) == 20
+    assert created(api, person(badges=None))["badges"] == []
+    assert created(api, {"fullname": "A", "location": "B", "job_title": "C"})["badges"] == []
+
+
+@pytest.mark.parametrize("raw", [b"not json", b'{"fullname": ', b"\xff\xfe{}", b"", b"[" * 100000])
+def test_unparseable_bodies(api, raw):
+    assert_problem(api.call("POST", EMP, raw=raw), 400)
+
+
+# ---- replace and delete with preconditions ----
+
+def test_missing_records(api):
+    for path in (f"{EMP}/{uuid.uuid4()}", f"{EMP}/{'x' * 40}", f"{EMP}/a%2Fb", f"{EMP}/%00"):
+        assert_problem(api.get(path), 404)
+        assert_problem(api.put(path, person(), etag='"abc"'), 404)
+        assert_problem(api.delete(path, etag='"abc"'), 404)
+
+
+def test_replace_with_preconditions(api):
+    e = created(api, person(tag()))
+    path = f"{EMP}/{e['id']}"
+    etag = f'"{e["version"]}"'
+    new = dict(person(e["fullname"]), location="Bergen", badges=["b1", "b2"])
+
+    assert_problem(api.put(path, new), 428)
+    assert_problem(api.put(path, new, etag=e["version"]), 400, "If-Match")
+    assert_problem(api.put(path, dict(new, id="other"), etag=etag), 400, "id")
+    assert_problem(api.put(path, dict(new, fullname=""), etag=etag), 400, "fullname")
+    assert_problem(api.put(path, new, etag=f"W/{etag}"), 412)
+    assert api.get(path).body == e  # nothing above changed it
+
+    r = api.put(path, dict(new, id=e["id"], version="ignored"), etag=f'"nope", {etag}')
+    assert r.status == 200 and r.body["location"] == "Bergen" and r.body["badges"] == ["b1", "b2"]
+    assert r.body["version"] != e["version"] and r.headers["ETag"] == f'"{r.body["version"]}"'
+
+    stale = api.put(path, dict(new, location="Tromsø"), etag=etag)
+    assert_problem(stale, 412)
+    assert stale.body["current"] == r.body == api.get(path).body
+    assert api.put(path, dict(new, location="Tromsø"), etag="*").status == 200
+    same = api.get(path)
+    assert api.put(path, new | {"location": "Tromsø"}, etag=same.headers["ETag"]).body == same.body
+
+
+def test_delete_with_preconditions(api):
+    e = created(api, person(tag()))
+    path = f"{EMP}/{e['id']}"
+    assert_problem(api.delete(path), 428)
+    changed = api.put(path, person(e["fullname"], location="Bergen"), etag=f'"{e["version"]}"').body
+    stale = api.delete(path, etag=f'"{e["version"]}"')
+    assert_problem(stale, 412)
+    assert stale.body["current"] == changed
+    r = api.delete(path, etag=f'"{changed["version"]}"')
+    assert r.status == 204 and r.body is None
+    assert_problem(api.get(path), 404)
+    assert_problem(api.delete(path, etag=f'"{changed["version"]}"'), 404)
+
+
+# ---- lists: paging, sort orders, search ----
+
+@pytest.fixture(scope="module")
+def roster(api):
+    """23 employees sharing a badge, with ties in every sort column."""
+    t = tag()
+    names = ["adam", "Bob", "bob", "Zoe", "Ærø", "ann", "Ann"]
+    rows = []
+    for i in range(23):
+        rows.append(created(api, {"id": f"{t}-{(i * 7) % 23:02d}", "fullname": names[i % len(names)],
+                                  "location": ["Oslo", "Bergen", "Åsane"][i % 3],
+                                  "job_title": f"Job {i % 5}", "badges": [t, f"n{i}"]}))
+    return t, rows
+
+
+def walk(api, limit, **params):
+    items, cursor, pages = [], None, 0
+    while True:
+        r = api.list(limit=limit, **params, **({"cursor": cursor} if cursor else {}))
+        assert r.status == 200, r
+        assert len(r.body["items"]) <= limit and r.body["total"] == 23
+        items += r.body["items"]
+        pages += 1
+        cursor = r.body["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("sort", ["fullname", "location", "job_title"])
+def test_paging_in_every_order(api, roster, sort, order):
+    t, rows = roster
+    want = sorted(rows, key=lambda e: (e[sort].encode(), e["id"].encode()), reverse=order == "desc")
+    got, pages = walk(api, 4, q=t, sort=sort, order=order)
+    assert [e["id"] for e in got] == [e["id"] for e in want]
+    assert got == want and pages == 6
+
+
+def test_paging_defaults(api, roster):
+    t, rows = roster
+    r = api.list(q=t)
+    assert r.body["next_cursor"] is None and len(r.body["items"]) == 23
+    assert [e["id"] for e in r.body["items"]] == [
+        e["id"] for e in sorted(rows, key=lambda e: (e["fullname"].encode(), e["id"].encode()))]
+    assert len(api.list(limit=500).body["items"]) <= 500
+    assert api.list(q=t, limit=23).body["next_cursor"] is None
+
+
+def test_cursor_is_bound_to_its_query(api, roster):
+    t, _ = roster
+    cursor = api.list(q=t, limit=5, sort="location").body["next_cursor"]
+    assert api.list(q=t, limit=5, sort="location", cursor=cursor).status == 200
+    for params in [dict(sort="fullname"), dict(sort="location", order="desc"), dict(sort="location", q=t + "x")]:
+        assert_problem(api.list(**{"q": t, "limit": 5, **params, "cursor": cursor}), 400, "cursor")
+    for bad in ["garbage", "e30", cursor[:-3], "WzEsIiIsIiIsIiIsIiIsMV0"]:
+        assert_problem(api.list(q=t, sort="location", cursor=bad), 400, "cursor")
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"limit": "0"}, "limit"), ({"limit": "501"}, "limit"), ({"limit": "abc"}, "limit"),
+    ({"limit": "-1"}, "limit"), ({"limit": "1.5"}, "limit"), ({"limit": " 5"}, "limit"),
+    ({"sort": "id"}, "sort"), ({"sort": "FULLNAME"}, "sort"), ({"order": "up"}, "order"),
+    ({"q": "x" * 201}, "q"), ({"q": "a\x00b"}, "q"),
+])
+def test_bad_list_parameters(api, params, field):
+    assert_problem(api.list(**params), 400, field)
+
+
+def test_search_matches_each_field_and_each_badge(api):
+    t = tag()
+    a = created(api, {"fullname": f"Grace Hopper {t}", "location": "Arlington", "job_title": "Rear Admiral",
+                      "badges": ["COBOL", "Navy 100%", "under_score", 'say "hi"', "Ærlig/Ja"]})
+    b = created(api, {"fullname": f"Alan Turing {t}", "location": "Wilmslow", "job_title": "Mathematician",
+                      "badges": ["Bombe", "Enigma"]})
+
+    def found(q):
+        r = api.list(q=q, limit=500)
+        assert r.status == 200 and r.body["total"] == len(r.body["items"])
+        return {e["id"] for e in r.body["items"]} & {a["id"], b["id"]}
+
+    assert found(t) == {a["id"], b["id"]}
+    assert found(t.upper()) == {a["id"], b["id"]}
+    assert found("grace HOP") == {a["id"]}
+    assert found("wilmslow") == {b["id"]}
+    assert found("rear adm") == {a["id"]}
+    assert found("cobol") == {a["id"]}
+    assert found("nigm") == {b["id"]}
+    assert found("y 100%") == {a["id"]}
+    assert found("0%") == {a["id"]} and found("%") == {a["id"]}
+    assert found("r_s") == {a["id"]} and found("_") == {a["id"]}
+    assert found('"hi"') == {a["id"]} and found('say "') == {a["id"]}
+    assert found("ærlig/j") == {a["id"]}
+    assert found('Bombe", "Enigma') == set() and found('"Bombe"') == set() and found("e, e") == set()
+    assert found("") >= {a["id"], b["id"]}
+
+
+def test_legacy_badge_texts(api, pg):
+    """Rows the seed app (or older tools) wrote: comma lists, NULL, \\u escapes."""
+    t = tag()
+    stored = {f"{t}-comma": "Mac User, Coffee Lover ,", f"{t}-null": None, f"{t}-ascii": '["Caf\\u00e9", "\\ud83d\\ude00 x"]',
+              f"{t}-brackets": "[beta],gamma", f"{t}-empty": ""}
+    for emp_id, badges in stored.items():
+        pg.psql("INSERT INTO employees VALUES (:'id', :'name', 'Oslo', 'Eng', NULLIF(:'b', '<null>'))",
+                variables={"id": emp_id, "name": f"Legacy {t}", "b": "<null>" if badges is None else badges})
+    want = {f"{t}-comma": ["Mac User", "Coffee Lover"], f"{t}-null": [], f"{t}-ascii": ["Café", "😀 x"],
+            f"{t}-brackets": ["[beta]", "gamma"], f"{t}-empty": []}
+    for emp_id, badges in want.items():
+        e = api.get(f"{EMP}/{emp_id}").body
+        assert e["badges"] == badges
+        assert e["version"] == content_version(emp_id, f"Legacy {t}", "Oslo", "Eng", stored[emp_id])
+
+    def found(q):
+        return {e["id"] for e in api.list(q=q, limit=500).body["items"] if e["id"].startswith(t)}
+
+    assert found("coffee lover") == {f"{t}-comma"}
+    assert found("User, Coffee") == set() and found(" Coffee") == set()
+    assert found("CAFÉ") == {f"{t}-ascii"} and found("😀") == {f"{t}-ascii"}
+    assert found("u00e9") == set()
+    assert found("[beta]") == {f"{t}-brackets"}
+    assert found(f"Legacy {t}") == set(want)
+
+
+SQL_INJECTION = [
+    "'; DROP TABLE employees; --",
+    "Robert'); DROP TABLE employees;--",
+    "' OR '1'='1",
+    '" OR ""="',
+    "1; SELECT pg_sleep(5)",
+    "$$ || $$",
+    "E'\\\\x27' \\",
+    "%' OR 1=1 --",
+    "admin'--",
+    "') UNION SELECT id, id, id, id, id, id FROM employees --",
+    "\\'; COPY employees TO '/tmp/x'; --",
+    ":'var' :\"var\" %(pat)s %s {0}",
+    "chr(31)||chr(30)",
+    "ʼ OR ʼʼ=ʼ",
+]
+
+
+def test_sql_injection_corpus_comes_back_literally(api, pg):
+    count = int(pg.psql("SELECT count(*) FROM employees"))
+    for i, s in enumerate(SQL_INJECTION):
+        body = {"fullname": s, "location": s[:100], "job_title": f"x{i} {s}"[:100], "badges": [s[:50], f"b{i}"]}
+        e = created(api, body)
+        assert {k: e[k] for k in body} == body
+        assert api.get(f"{EMP}/{quote(e['id'])}").body == e
+        hits = api.list(q=s, limit=500).body["items"]
+        assert e["id"] in [h["id"] for h in hits]
+        assert all(s.lower() in " ".join([h["fullname"], h["location"], h["job_title"]] + h["badges"]).lower()
+                   for h in hits)
+        r = api.put(f"{EMP}/{quote(e['id'])}", dict(body, location="Oslo"), etag=f'"{e["version"]}"')
+        assert r.status == 200 and r.body["fullname"] == s
+    weird_id = "'; DELETE FROM employees; --"
+    assert created(api, person(id=weird_id))["id"] == weird_id
+    assert api.get(f"{EMP}/{quote(weird_id, safe='')}").body["id"] == weird_id
+    assert int(pg.psql("SELECT count(*) FROM employees")) == count + len(SQL_INJECTION) + 1
+
+
+# ---- batch ----
+
+def test_batch_applies_each_operation_on_its_own(api):
+    keep = created(api, person(tag()))
+    gone = created(api, person(tag()))
+    new_id = str(uuid.uuid4())
+    ops = [
+        {"op": "create", "id": new_id, "employee": person(tag(), badges=["b"])},
+        {"op": "create", "employee": person(fullname="")},
+        {"op": "replace", "id": keep["id"], "if_match": keep["version"], "employee": person("renamed")},
+        {"op": "replace", "id": keep["id"], "if_match": f'"{keep["version"]}"', "employee": person("stale")},
+        {"op": "delete", "id": gone["id"], "if_match": f'"{gone["version"]}"'},
+        {"op": "delete", "id": gone["id"], "if_match": gone["version"]},
+        {"op": "delete", "id": keep["id"]},
+        {"op": "create", "id": new_id, "employee": person("different")},
+    ]
+    r = api.post(f"{EMP}/batch", {"operations": ops})
+    assert r.status == 200
+    res = r.body["results"]
+    assert [x["status"] for x in res] == [201, 400, 200, 412, 204, 404, 428, 409]
+    assert res[0]["employee"]["id"] == new_id
+    assert "fullname" in res[1]["problem"]["errors"]
+    assert res[2]["employee"]["fullname"] == "Ann Lee renamed"
+    assert res[3]["problem"]["current"] == res[2]["employee"]
+    assert res[7]["problem"]["current"] == res[0]["employee"]
+    assert api.get(f"{EMP}/{keep['id']}").body == res[2]["employee"]
+    assert_problem(api.get(f"{EMP}/{gone['id']}"), 404)
+
+
+@pytest.mark.parametrize("body", [
+    {"operations": [{"op": "create", "employee": person()}] * 501},
+    {"operations": [{"op": "create", "employee": person(tag())}, {"op": "upsert"}]},
+    {"operations": [{"op": "create", "employee": person(tag())}, "create"]},
+    {"operations": "create"},
+    [],
+])
+def test_batch_rejects_malformed_requests_whole(api, pg, body):
+    count = pg.psql("SELECT count(*) FROM employees")
+    assert_problem(api.post(f"{EMP}/batch", body), 400)
+    assert pg.psql("SELECT count(*) FROM employees") == count
+
+
+def test_unknown_routes_and_methods_are_problems(api):
+    assert_problem(api.get("/api/v1/nothing"), 404)
+    r = api.call("PATCH", f"{EMP}/x", person())
+    assert_problem(r, 405)
+    assert "PUT" in r.headers["Allow"]
+
+
+# ---- the database going away (last: it restarts the server) ----
+
+def test_database_restart_and_outage(api, pg):
+    e = created(api, person(tag()))
+    pg.restart()  # every pooled connection is now dead
+    assert api.get(f"{EMP}/{e['id']}").body == e
+    pg.stop()
+    try:
+        r = api.get(f"{EMP}/{e['id']}")
+        assert_problem(r, 503)
+        assert r.headers["Retry-After"] == "1"
+        assert api.get("/api/v1/health").body["database"] == "unavailable"
+    finally:
+        pg.start()
+    assert api.list(q=e["fullname"]).body["items"] == [e]
+    assert api.get("/api/v1/health").body["database"] == "ok"
