@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../api_client/backend.h"
 #include "../core/buf.h"
@@ -172,6 +173,15 @@ static int load_config(const struct options *o, struct config *cfg)
 	return 0;
 }
 
+static void say_progress(const char *msg)
+{
+	if (isatty(STDERR_FILENO)) {
+		char *safe = text_safe_dup(msg);
+		fprintf(stderr, "empdir-tui: %s\n", safe);
+		free(safe);
+	}
+}
+
 static char *expand_home(const char *p)
 {
 	const char *home = getenv("HOME");
@@ -228,6 +238,7 @@ int main(int argc, char **argv)
 	}
 	cc.config = cc.config ? cc.config : &cfg;
 	cc.read_only = cc.read_only || o.read_only;
+	cc.progress = say_progress;
 
 	struct backend *b = NULL;
 	enum status st = backend_open(&cc, &b, &e);

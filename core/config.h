@@ -49,6 +49,9 @@ struct conn_config {
 	 * the screen starts; NULL when nobody can be asked. Returns false when
 	 * the user gave none. The backend wipes `out` after use. */
 	bool (*ask_secret)(const char *prompt, char *out, size_t outsz);
+	/* Say what slow one-off work is happening before the screen starts
+	 * ("indexing demo.db for search"); NULL to stay quiet. */
+	void (*progress)(const char *msg);
 };
 
 struct config_key {

@@ -378,6 +378,11 @@ static enum status offline_open(const struct conn_config *cfg, struct backend **
 		if ((st = exec_sql(o, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e,
 				   "opening the snapshot")) != ST_OK)
 			goto fail;
+		if (cfg->progress && !table_exists(o, "empdir_fts")) {
+			char m[300];
+			snprintf(m, sizeof m, "indexing %s for search (first open only)...", o->display_name);
+			cfg->progress(m);
+		}
 		if ((st = add_bookkeeping(o, e)) != ST_OK) {
 			err_prefix(e, "cannot prepare %s for search (nothing was changed)", o->display_name);
 			goto fail;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Loopback stand-in for the AWS endpoints empdir-tui calls.
 
-CloudWatch (AWS JSON 1.0, X-Amz-Target GraniteServiceVersion20100801.*, plus
+CloudWatch (AWS JSON 1.0, X-Amz-Target GraniteServiceVersion20100801.*:
+DescribeAlarms, DescribeAlarmHistory, GetMetricData; plus
 awsQuery form posts for older SDKs) and Cost Explorer (AWS JSON 1.1,
 AWSInsightsIndexService.GetCostAndUsage) on one port. Every request's SigV4
 signature is recomputed independently (sigv4_verify.py, hashlib/hmac only)
@@ -110,11 +111,11 @@ def to_json(obj, style="java"):
 
 # ---------------------------------------------------------------- awsQuery
 
-QUERY_TIMESTAMPS = {"StartTime", "EndTime"}
+QUERY_TIMESTAMPS = {"StartTime", "EndTime", "StartDate", "EndDate"}
 QUERY_INTS = {"MaxRecords", "MaxDatapoints", "Period"}
 QUERY_BOOLS = {"ReturnData"}
 XML_TIMESTAMPS = {"StateUpdatedTimestamp", "StateTransitionedTimestamp",
-                  "AlarmConfigurationUpdatedTimestamp", "Timestamps"}
+                  "AlarmConfigurationUpdatedTimestamp", "Timestamps", "Timestamp"}
 XML_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 

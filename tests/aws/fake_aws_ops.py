@@ -52,7 +52,13 @@ HOSTILE_ALARM_NAMES = [
 ]
 
 SCENARIO_KEYS = {"region", "account_id", "function_name", "alarms", "hostile", "metrics",
-                 "cost", "faults", "number_style", "auth"}
+                 "cost", "faults", "number_style", "auth", "history"}
+HISTORY_TYPES = ("ConfigurationUpdate", "StateUpdate", "Action",
+                 "AlarmContributorStateUpdate", "AlarmContributorAction")
+# The Lambda metrics the fake serves, by scenario key.
+LAMBDA_METRICS = {"Errors": "lambda_errors", "Invocations": "lambda_invocations",
+                  "Throttles": "lambda_throttles", "Duration": "lambda_duration"}
+METRIC_KEYS = tuple(LAMBDA_METRICS.values()) + ("billing_charges",)
 ALARM_META_KEYS = {"Region", "present"}
 
 
@@ -119,6 +125,9 @@ def default_scenario():
         "hostile": False,
         "metrics": {
             "lambda_errors": {"datapoints": None, "values": None, "status_code": "Complete"},
+            "lambda_invocations": {"datapoints": None, "values": None, "status_code": "Complete"},
+            "lambda_throttles": {"datapoints": None, "values": None, "status_code": "Complete"},
+            "lambda_duration": {"datapoints": None, "values": None, "status_code": "Complete"},
             "billing_charges": {"datapoints": None, "values": None, "status_code": "Complete"},
         },
         "cost": {
@@ -134,6 +143,7 @@ def default_scenario():
             },
         },
         "faults": [],
+        "history": {},
         "number_style": "java",
         "auth": {"max_skew": 900, "require_signed_headers": ["host", "x-amz-date"]},
     }
@@ -171,8 +181,8 @@ def validate_scenario(s):
             if ts in over and not isinstance(over[ts], (int, float)):
                 raise ValueError(f"alarms[{name!r}].{ts} must be epoch seconds (a number)")
     for key, m in (s.get("metrics") or {}).items():
-        if key not in ("lambda_errors", "billing_charges"):
-            raise ValueError(f"metrics[{key!r}]: only lambda_errors and billing_charges exist")
+        if key not in METRIC_KEYS:
+            raise ValueError(f"metrics[{key!r}]: only {', '.join(METRIC_KEYS)} exist")
         for dp in (m.get("datapoints") or []):
             if not (isinstance(dp, list) and len(dp) == 2
                     and all(isinstance(x, (int, float)) for x in dp)):
@@ -185,6 +195,15 @@ def validate_scenario(s):
             raise ValueError(f"faults[{i}].mode must be one of {FAULT_MODES}")
         if f["mode"] == "error" and not f.get("code"):
             raise ValueError(f"faults[{i}]: mode 'error' needs a 'code'")
+    for name, items in (s.get("history") or {}).items():
+        if not isinstance(items, list):
+            raise ValueError(f"history[{name!r}] must be a list of history items")
+        for item in items:
+            if (not isinstance(item, dict) or isinstance(item.get("Timestamp"), bool)
+                    or not isinstance(item.get("Timestamp"), (int, float))
+                    or item.get("HistoryItemType") not in HISTORY_TYPES):
+                raise ValueError(f"history[{name!r}] items need a numeric Timestamp and a "
+                                 f"HistoryItemType in {HISTORY_TYPES}")
     if s.get("number_style", "java") not in ("java", "plain"):
         raise ValueError("number_style must be 'java' or 'plain'")
     cost = s.get("cost") or {}
@@ -436,6 +455,125 @@ def describe_alarms(ctx, p):
     return out
 
 
+# ---------------------------------------------------------------- alarm history
+
+def _state_item(alarm, ts, old, new):
+    name = alarm["AlarmName"]
+    reason = (alarm["StateReason"] if new == alarm["StateValue"]
+              else _reason(dict(alarm, StateValue=new), ts))
+    data = {"version": "1.0",
+            "oldState": {"stateValue": old, "stateReason": f"state {old}"},
+            "newState": {"stateValue": new, "stateReason": reason}}
+    return {"AlarmName": name, "AlarmType": "MetricAlarm", "Timestamp": float(ts),
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": f"Alarm updated from {old} to {new}",
+            "HistoryData": json.dumps(data)}
+
+
+def _generated_history(ctx, alarm):
+    """A plausible, deterministic past that ends in the alarm's current state:
+    created, then INSUFFICIENT_DATA -> OK, an OK -> ALARM -> OK episode with
+    its SNS action, and the last transition at StateTransitionedTimestamp."""
+    name, current = alarm["AlarmName"], alarm["StateValue"]
+    created = float(alarm["AlarmConfigurationUpdatedTimestamp"])
+    last = max(float(alarm["StateTransitionedTimestamp"]), created + 600)
+    states = ["INSUFFICIENT_DATA", "OK", "ALARM", "OK"]
+    states += ["ALARM", "OK"] if current == "OK" else [current]
+    pairs = list(zip(states, states[1:]))
+    items = [{"AlarmName": name, "AlarmType": "MetricAlarm", "Timestamp": created,
+              "HistoryItemType": "ConfigurationUpdate",
+              "HistorySummary": f'Alarm "{name}" created',
+              "HistoryData": json.dumps({"version": "1.0", "type": "Create",
+                                         "createdAlarm": {"alarmName": name}})}]
+    for i, (old, new) in enumerate(pairs):
+        if i == 0:
+            ts = created + 60
+        else:
+            ts = max(last - (len(pairs) - 1 - i) * 7200.0, created + 60 + i)
+        items.append(_state_item(alarm, ts, old, new))
+        if new == "ALARM":
+            topic = (alarm.get("AlarmActions") or ["arn:aws:sns:::none"])[0]
+            items.append({"AlarmName": name, "AlarmType": "MetricAlarm", "Timestamp": ts + 0.5,
+                          "HistoryItemType": "Action",
+                          "HistorySummary": f"Successfully executed action {topic}",
+                          "HistoryData": json.dumps({"actionState": "Succeeded",
+                                                     "notificationResource": topic})})
+    if ctx.s.get("hostile"):
+        for item in items:
+            item["HistorySummary"] += HOSTILE["clear"] + HOSTILE["osc52"] + HOSTILE["rlo"]
+    return items
+
+
+def build_history(ctx):
+    """Every history item of the metric alarms visible in ctx.region."""
+    configured = ctx.s.get("history") or {}
+    out = []
+    for alarm in build_alarms(ctx):
+        name = alarm["AlarmName"]
+        if name in configured:
+            for item in configured[name]:
+                full = {"AlarmName": name, "AlarmType": "MetricAlarm",
+                        "HistorySummary": "", "HistoryData": "{}"}
+                full.update(copy.deepcopy(item))
+                full["Timestamp"] = float(full["Timestamp"])
+                out.append(full)
+        else:
+            out += _generated_history(ctx, alarm)
+    return out
+
+
+def describe_alarm_history(ctx, p):
+    name = _want_str(p, "AlarmName", 255)
+    kind = p.get("HistoryItemType")
+    if kind is not None and kind not in HISTORY_TYPES:
+        raise cw_validation(f"1 validation error detected: Value '{kind}' at 'historyItemType' "
+                            f"failed to satisfy constraint: Member must satisfy enum value "
+                            f"set: {list(HISTORY_TYPES)}")
+    types = p.get("AlarmTypes") or ["MetricAlarm", "CompositeAlarm"]
+    if not isinstance(types, list) or any(t not in ALARM_TYPES for t in types):
+        raise cw_validation(f"1 validation error detected: Value '{types}' at 'alarmTypes' "
+                            f"failed to satisfy constraint: Member must satisfy enum value "
+                            f"set: {list(ALARM_TYPES)}")
+    dates = {}
+    for key in ("StartDate", "EndDate"):
+        v = p.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise cw_validation(f"1 validation error detected: Value at '{key[0].lower()}"
+                                f"{key[1:]}' failed to satisfy constraint: Member must be a "
+                                f"timestamp")
+        dates[key] = v
+    if (dates["StartDate"] is not None and dates["EndDate"] is not None
+            and dates["StartDate"] > dates["EndDate"]):
+        raise cw_invalid_param("The parameter StartDate must be before EndDate.")
+    scan = p.get("ScanBy", "TimestampDescending")
+    if scan not in ("TimestampDescending", "TimestampAscending"):
+        raise cw_validation(f"1 validation error detected: Value '{scan}' at 'scanBy' failed "
+                            f"to satisfy constraint: Member must satisfy enum value set: "
+                            f"[TimestampDescending, TimestampAscending]")
+    max_records = _want_int(p, "MaxRecords", 1, 100, 100)
+
+    items = build_history(ctx) if "MetricAlarm" in types else []
+    if name:
+        items = [i for i in items if i["AlarmName"] == name]
+    if kind:
+        items = [i for i in items if i["HistoryItemType"] == kind]
+    if dates["StartDate"] is not None:
+        items = [i for i in items if i["Timestamp"] >= dates["StartDate"]]
+    if dates["EndDate"] is not None:
+        items = [i for i in items if i["Timestamp"] <= dates["EndDate"]]
+    items.sort(key=lambda i: (i["Timestamp"], i["AlarmName"]),
+               reverse=(scan == "TimestampDescending"))
+
+    fp = _fingerprint(p, {"NextToken", "MaxRecords"}) + ctx.region
+    offset = 0
+    if p.get("NextToken") is not None:
+        offset = _read_token(str(p["NextToken"]), "history", fp, cw_bad_token)
+    out = {"AlarmHistoryItems": items[offset:offset + max_records]}
+    if offset + max_records < len(items):
+        out["NextToken"] = _opaque_token("history", offset + max_records, fp)
+    return out
+
+
 # ---------------------------------------------------------------- metric data
 
 def _dims(metric):
@@ -444,9 +582,9 @@ def _dims(metric):
 
 def _series_key(ctx, metric):
     ns, name = metric.get("Namespace"), metric.get("MetricName")
-    if (ns, name) == ("AWS/Lambda", "Errors"):
+    if ns == "AWS/Lambda" and name in LAMBDA_METRICS and ctx.region == ctx.s["region"]:
         if _dims(metric) == [("FunctionName", ctx.s["function_name"])]:
-            return "lambda_errors"
+            return LAMBDA_METRICS[name]
     if (ns, name) == ("AWS/Billing", "EstimatedCharges") and ctx.region == BILLING_REGION:
         if _dims(metric) == [("Currency", "USD")]:
             return "billing_charges"
@@ -456,9 +594,15 @@ def _series_key(ctx, metric):
 def _generated(key, t, period):
     """Deterministic made-up data: a few Lambda errors per period; estimated
     charges that grow through the month and reset on the 1st."""
+    n = int(t // period)
     if key == "lambda_errors":
-        n = int(t // period)
         return float((n * 2654435761 >> 7) % 4)
+    if key == "lambda_invocations":
+        return float(40 + (n * 2246822519 >> 9) % 60)
+    if key == "lambda_throttles":
+        return float(1 if (n * 3266489917 >> 11) % 7 == 0 else 0)
+    if key == "lambda_duration":
+        return round(80.0 + (n * 668265263 >> 8) % 400 / 10.0, 2)
     day = datetime.datetime.utcfromtimestamp(t)
     month_start = calendar.timegm((day.year, day.month, 1, 0, 0, 0))
     return round(0.8 * (t - month_start) / 86400.0 + 0.05, 2)
@@ -693,5 +837,6 @@ def get_cost_and_usage(ctx, p):
 OPERATIONS = {
     ("monitoring", "DescribeAlarms"): describe_alarms,
     ("monitoring", "GetMetricData"): get_metric_data,
+    ("monitoring", "DescribeAlarmHistory"): describe_alarm_history,
     ("ce", "GetCostAndUsage"): get_cost_and_usage,
 }

@@ -502,6 +502,111 @@ def test_describe_alarms_paging(server, query_cw, json_session):
     assert status == 400 and body["__type"].endswith("#ValidationException")
 
 
+def test_describe_alarm_history(server, query_cw, json_session):
+    control(server, {"merge": {"alarms": {LAMBDA: {"StateValue": "ALARM"}}}})
+    status, _, body = sjson(signed(server, CW + "DescribeAlarmHistory",
+                                   {"AlarmName": LAMBDA}))
+    assert status == 200, body
+    items = body["AlarmHistoryItems"]
+    assert items and all(i["AlarmName"] == LAMBDA for i in items)
+    stamps = [i["Timestamp"] for i in items]
+    assert stamps == sorted(stamps, reverse=True)          # newest first by default
+    kinds = {i["HistoryItemType"] for i in items}
+    assert kinds == {"ConfigurationUpdate", "StateUpdate", "Action"}
+    newest = next(i for i in items if i["HistoryItemType"] == "StateUpdate")
+    assert newest["HistorySummary"].endswith("to ALARM")
+    data = json.loads(newest["HistoryData"])
+    assert data["newState"]["stateValue"] == "ALARM"
+    # the last transition is the alarm's StateTransitionedTimestamp
+    _, _, alarms = sjson(signed(server, CW + "DescribeAlarms", {"AlarmNames": [LAMBDA]}))
+    assert newest["Timestamp"] == alarms["MetricAlarms"][0]["StateTransitionedTimestamp"]
+    # filters: type, dates, order; paging with MaxRecords
+    req = {"AlarmName": LAMBDA, "HistoryItemType": "StateUpdate",
+           "ScanBy": "TimestampAscending", "MaxRecords": 2}
+    got, token, pages = [], None, 0
+    while True:
+        status, _, page = sjson(signed(server, CW + "DescribeAlarmHistory",
+                                       dict(req, NextToken=token) if token else req))
+        assert status == 200, page
+        got += page["AlarmHistoryItems"]
+        pages += 1
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert pages == 2 and len(got) == 4
+    assert [json.loads(i["HistoryData"])["newState"]["stateValue"] for i in got] == \
+        ["OK", "ALARM", "OK", "ALARM"]
+    assert [i["Timestamp"] for i in got] == sorted(i["Timestamp"] for i in got)
+    assert all(i["HistoryItemType"] == "StateUpdate" for i in got)
+    cut = got[2]["Timestamp"]
+    _, _, late = sjson(signed(server, CW + "DescribeAlarmHistory",
+                              {"AlarmName": LAMBDA, "HistoryItemType": "StateUpdate",
+                               "StartDate": cut}))
+    assert sorted(i["Timestamp"] for i in late["AlarmHistoryItems"]) == \
+        [i["Timestamp"] for i in got[2:]]
+    # the billing alarm's history lives in us-east-1 only
+    _, _, home = sjson(signed(server, CW + "DescribeAlarmHistory", {"AlarmName": BILLING}))
+    assert home["AlarmHistoryItems"] == []
+    _, _, east = sjson(signed(server, CW + "DescribeAlarmHistory", {"AlarmName": BILLING},
+                              region="us-east-1"))
+    assert east["AlarmHistoryItems"] and all(i["AlarmName"] == BILLING
+                                             for i in east["AlarmHistoryItems"])
+    # a forged token and a bad type are refused as AWS refuses them
+    status, hdrs, _ = sjson(signed(server, CW + "DescribeAlarmHistory", dict(req, NextToken="x")))
+    assert status == 400 and hdrs["x-amzn-query-error"] == "InvalidNextToken;Sender"
+    status, _, body = sjson(signed(server, CW + "DescribeAlarmHistory",
+                                   {"HistoryItemType": "Nope"}))
+    assert status == 400 and body["__type"].endswith("#ValidationException")
+    # both SDK protocols read it
+    for client in (query_cw, json_cw(server, json_session)):
+        out = client.describe_alarm_history(AlarmName=LAMBDA, HistoryItemType="StateUpdate")
+        assert [round(i["Timestamp"].timestamp(), 3) for i in out["AlarmHistoryItems"]] == \
+            [round(i["Timestamp"], 3) for i in reversed(got)]
+    assert recorded(server)[-2]["protocol"] == "query"
+    assert recorded(server)[-2]["input"]["AlarmName"] == LAMBDA
+
+
+def test_alarm_history_from_the_scenario_and_hostile(server):
+    control(server, {"merge": {"history": {LAMBDA: [
+        {"Timestamp": 1735689600, "HistoryItemType": "StateUpdate",
+         "HistorySummary": "Alarm updated from OK to ALARM"}]}}})
+    _, _, body = sjson(signed(server, CW + "DescribeAlarmHistory", {"AlarmName": LAMBDA}))
+    assert body["AlarmHistoryItems"] == [{
+        "AlarmName": LAMBDA, "AlarmType": "MetricAlarm", "HistorySummary":
+        "Alarm updated from OK to ALARM", "HistoryData": "{}", "Timestamp": 1735689600.0,
+        "HistoryItemType": "StateUpdate"}]
+    status, _, body = raw(server, "POST", "/_control", json.dumps(
+        {"merge": {"history": {LAMBDA: [{"Timestamp": "yesterday"}]}}}).encode())
+    assert status == 400 and b"history" in body
+    control(server, {"reset": True, "merge": {"hostile": True}})
+    _, _, data = signed(server, CW + "DescribeAlarmHistory", {"AlarmName": LAMBDA})
+    assert b"\\u001b]52;c;aGk=\\u0007" in data
+
+
+def test_all_four_lambda_metrics(server):
+    now = int(time.time()) // 300 * 300
+    queries = [dict(lambda_query(qid=name.lower()), MetricStat=dict(
+        lambda_query()["MetricStat"], Metric=dict(lambda_query()["MetricStat"]["Metric"],
+                                                  MetricName=name),
+        Stat="Average" if name == "Duration" else "Sum"))
+        for name in ("Errors", "Invocations", "Throttles", "Duration")]
+    req = {"MetricDataQueries": queries, "StartTime": now - 3600, "EndTime": now}
+    _, _, body = sjson(signed(server, CW + "GetMetricData", req))
+    results = {r["Id"]: r for r in body["MetricDataResults"]}
+    assert set(results) == {"errors", "invocations", "throttles", "duration"}
+    assert all(len(r["Values"]) == 12 and r["StatusCode"] == "Complete"
+               for r in results.values())
+    assert all(v >= 40 for v in results["invocations"]["Values"])
+    assert all(80 <= v < 120 for v in results["duration"]["Values"])
+    control(server, {"merge": {"metrics": {"lambda_duration": {"values": [250.5]}}}})
+    _, _, body = sjson(signed(server, CW + "GetMetricData", req))
+    results = {r["Id"]: r for r in body["MetricDataResults"]}
+    assert results["duration"]["Values"] == [250.5]
+    # the Lambda function lives in the deployment region only
+    _, _, east = sjson(signed(server, CW + "GetMetricData", req, region="us-east-1"))
+    assert all(r["Values"] == [] for r in east["MetricDataResults"])
+
+
 def test_cost_explorer_month_to_date(server):
     control(server, {"now": 1787400000,  # 2026-08-22T12:00:00Z
                      "merge": {"cost": {"services": {"AWS Lambda": "0.0001234",
