@@ -17,8 +17,8 @@
 #include "../core/config.h"
 #include "../core/text.h"
 #include "../tui/tui.h"
+#include "cli.h"
 
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_SOURCE = 3, EXIT_TERMINAL = 4 };
 
 struct options {
 	const char *config_path;
@@ -58,15 +58,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-/* Errors go to stderr as one sanitised line. */
-static int fail(int status, const char *msg)
-{
-	char *safe = text_safe_dup(msg);
-	fprintf(stderr, "empdir-tui: %s\n", safe);
-	free(safe);
-	return status;
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_OFFLINE = 256, OPT_PG, OPT_API, OPT_CONFIG, OPT_RO, OPT_NOCOLOR, OPT_ASCII,
@@ -103,12 +94,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case ':': {
 			char m[200];
 			snprintf(m, sizeof m, "option %s needs a value; see --help", argv[optind - 1]);
-			return fail(EXIT_USAGE, m);
+			return cli_fail(EXIT_USAGE, m);
 		}
 		default: {
 			char m[300];
 			snprintf(m, sizeof m, "unknown option '%s'; see --help", argv[optind - 1]);
-			return fail(EXIT_USAGE, m);
+			return cli_fail(EXIT_USAGE, m);
 		}
 		}
 	}
@@ -117,86 +108,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (optind < argc) {
 		char m[300];
 		snprintf(m, sizeof m, "unexpected argument '%s'; give at most one connection name", argv[optind]);
-		return fail(EXIT_USAGE, m);
+		return cli_fail(EXIT_USAGE, m);
 	}
 	int sources = !!o->offline + !!o->pg + !!o->api + !!o->connection;
 	if (sources > 1)
-		return fail(EXIT_USAGE, "give one data source: a connection name, --offline, --pg or --api");
+		return cli_fail(EXIT_USAGE, "give one data source: a connection name, --offline, --pg or --api");
 	return 0;
-}
-
-static char *read_file(const char *path, struct err *e)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		err_set(e, ST_UNAVAILABLE, "cannot read config %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_steal(&b);
-}
-
-/* The config file: the named one must exist; the default one may not. */
-static int load_config(const struct options *o, struct config *cfg)
-{
-	struct buf path = BUF_INIT;
-	bool explicit_path = o->config_path != NULL;
-	if (explicit_path) {
-		buf_puts(&path, o->config_path);
-	} else {
-		const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-		if (x && *x == '/')
-			buf_printf(&path, "%s/empdir/config", x);
-		else if (home && *home)
-			buf_printf(&path, "%s/.config/empdir/config", home);
-		else
-			return 0;
-	}
-	struct err e = {0};
-	char *text = read_file(path.data, &e);
-	if (!text) {
-		buf_free(&path);
-		if (!explicit_path && errno == ENOENT)
-			return 0;
-		return fail(EXIT_USAGE, e.msg);
-	}
-	enum status st = config_parse(cfg, text, path.data, &e);
-	free(text);
-	buf_free(&path);
-	if (st != ST_OK)
-		return fail(EXIT_USAGE, e.msg);
-	return 0;
-}
-
-static void say_progress(const char *msg)
-{
-	if (isatty(STDERR_FILENO)) {
-		char *safe = text_safe_dup(msg);
-		fprintf(stderr, "empdir-tui: %s\n", safe);
-		free(safe);
-	}
-}
-
-static char *expand_home(const char *p)
-{
-	const char *home = getenv("HOME");
-	if (p && p[0] == '~' && p[1] == '/' && home) {
-		struct buf b = BUF_INIT;
-		buf_printf(&b, "%s%s", home, p + 1);
-		return buf_steal(&b);
-	}
-	return p ? xstrdup(p) : NULL;
 }
 
 int main(int argc, char **argv)
 {
 	if (!setlocale(LC_ALL, ""))
 		setlocale(LC_ALL, "C.UTF-8");
+	/* Subcommands (non-interactive), then the TUI. */
+	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+		return snapshot_command(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return export_command(argc - 1, argv + 1);
 	struct options o;
 	memset(&o, 0, sizeof o);
 	int rc = parse_args(argc, argv, &o);
@@ -205,48 +133,16 @@ int main(int argc, char **argv)
 
 	struct config cfg;
 	config_init(&cfg);
-	if ((rc = load_config(&o, &cfg)) != 0)
+	if ((rc = cli_load_config(o.config_path, &cfg)) != 0)
 		goto out;
 
-	struct conn_config cc = {.name = "command line"};
-	struct err e = {0};
-	char *target = NULL;
 	const char *name = o.connection ? o.connection : (!o.offline && !o.pg && !o.api)
 		? config_get(&cfg, "general", "default") : NULL;
-	if (o.offline) {
-		cc.backend = "offline";
-		cc.target = o.offline;
-	} else if (o.pg) {
-		cc.backend = "pg";
-		cc.target = o.pg;
-	} else if (o.api) {
-		cc.backend = "http";
-		cc.target = o.api;
-	} else if (name) {
-		if (config_connection(&cfg, name, &cc, &e) != ST_OK) {
-			rc = fail(EXIT_USAGE, e.msg);
-			goto out;
-		}
-		if (strcmp(cc.backend, "offline") == 0) {
-			target = expand_home(cc.target);
-			cc.target = target;
-		}
-	} else {
-		rc = fail(EXIT_USAGE, "no data source: give --offline FILE, --pg CONNINFO, --api URL or a "
-				      "connection name (or set default = NAME in the config file); see --help");
-		goto out;
-	}
-	cc.config = cc.config ? cc.config : &cfg;
-	cc.read_only = cc.read_only || o.read_only;
-	cc.progress = say_progress;
-
+	const char *backend = o.offline ? "offline" : o.pg ? "pg" : o.api ? "http" : NULL;
+	const char *target = o.offline ? o.offline : o.pg ? o.pg : o.api;
 	struct backend *b = NULL;
-	enum status st = backend_open(&cc, &b, &e);
-	free(target);
-	if (st != ST_OK) {
-		rc = fail(st == ST_INVALID ? EXIT_USAGE : EXIT_SOURCE, e.msg);
+	if ((rc = cli_open_source(&cfg, backend, target, name, o.read_only, &b)) != 0)
 		goto out;
-	}
 	const char *color = config_get(&cfg, "general", "color");
 	struct tui_options topt = {
 		.no_color = o.no_color || (color && strcmp(color, "never") == 0),
@@ -254,7 +150,25 @@ int main(int argc, char **argv)
 		.history_size = o.no_history ? 0 : (int)config_get_int(&cfg, "general", "history_size", 500),
 		.page_size = (int)config_get_int(&cfg, "general", "page_size", 0),
 	};
+	/* A pulled snapshot can push its edits from the sync screen. */
+	char *snap_path = NULL;
+	struct cli_snapshot snap = {0};
+	if (backend_caps(b) & CAP_JOURNAL) {
+		snap_path = backend == NULL && name ? NULL : xstrdup(target ? target : "");
+		if (!snap_path) {
+			struct conn_config cc;
+			struct err e = {0};
+			if (config_connection(&cfg, name, &cc, &e) == ST_OK)
+				snap_path = cli_expand_home(cc.target);
+		}
+		snap.path = snap_path;
+		snap.config = &cfg;
+		topt.snapshot_path = snap_path;
+		topt.open_source = cli_open_recorded_source;
+		topt.open_source_ctx = &snap;
+	}
 	rc = tui_run(b, &topt);
+	free(snap_path);
 	backend_close(b);
 out:
 	config_free(&cfg);

@@ -52,6 +52,9 @@ struct offline {
 	struct timespec walk_start;
 	long walk_budget_ms;   /* interrupt a walking search after this long (0: never) */
 	bool budget_spent;
+	bool journaled;        /* a pulled snapshot: edits are journaled for push */
+	char pulled_at[32];
+	sqlite3_stmt *journal_count;
 };
 
 static struct offline *off(struct backend *b) { return (struct offline *)b; }
@@ -328,6 +331,7 @@ static void offline_close(struct backend *b)
 	if (!o)
 		return;
 	sqlite3_finalize(o->vocab);
+	sqlite3_finalize(o->journal_count);
 	if (o->db)
 		sqlite3_close_v2(o->db);
 	free(o->path);
@@ -395,6 +399,17 @@ static enum status offline_open(const struct conn_config *cfg, struct backend **
 	if (o->has_index)
 		sqlite3_prepare_v2(o->db, "SELECT count(*) FROM (SELECT 1 FROM empdir_fts WHERE empdir_fts MATCH ?1 LIMIT ?2)",
 				   -1, &o->vocab, NULL);
+	o->journaled = table_exists(o, "empdir_journal") &&
+		       sqlite3_prepare_v2(o->db, "SELECT count(*), coalesce(sum(state = 'conflict'), 0) FROM empdir_journal",
+					  -1, &o->journal_count, NULL) == SQLITE_OK;
+	if (o->journaled) {
+		sqlite3_stmt *m;
+		if (sqlite3_prepare_v2(o->db, "SELECT value FROM empdir_meta WHERE key = 'pulled_at'", -1, &m, NULL) == SQLITE_OK) {
+			if (sqlite3_step(m) == SQLITE_ROW && sqlite3_column_text(m, 0))
+				snprintf(o->pulled_at, sizeof o->pulled_at, "%s", (const char *)sqlite3_column_text(m, 0));
+			sqlite3_finalize(m);
+		}
+	}
 	*out = &o->base;
 	return ST_OK;
 fail:
@@ -844,7 +859,7 @@ static enum status offline_remove(struct backend *b, const char *id, const char 
 static unsigned offline_caps(struct backend *b)
 {
 	struct offline *o = off(b);
-	unsigned caps = CAP_VERSIONS | CAP_COUNT;
+	unsigned caps = CAP_VERSIONS | CAP_COUNT | (o->journaled ? CAP_JOURNAL : 0);
 	if (!b->read_only)
 		caps |= CAP_WRITE;
 	if (o->has_index)
@@ -855,7 +870,21 @@ static unsigned offline_caps(struct backend *b)
 static void offline_describe(struct backend *b, char *out, size_t outsz)
 {
 	struct offline *o = off(b);
-	snprintf(out, outsz, "offline %s%s", o->display_name, b->read_only ? " (read-only)" : "");
+	long waiting = 0, conflicts = 0;
+	if (o->journaled && o->journal_count) {
+		sqlite3_reset(o->journal_count);
+		if (sqlite3_step(o->journal_count) == SQLITE_ROW) {
+			waiting = sqlite3_column_int64(o->journal_count, 0);
+			conflicts = sqlite3_column_int64(o->journal_count, 1);
+		}
+		sqlite3_reset(o->journal_count);
+	}
+	if (!o->journaled)
+		snprintf(out, outsz, "offline %s%s", o->display_name, b->read_only ? " (read-only)" : "");
+	else
+		snprintf(out, outsz, "offline %s%s | %ld to push%s%.0ld%s | pulled %.10s %.5s", o->display_name,
+			 b->read_only ? " (read-only)" : "", waiting, conflicts ? ", " : "", conflicts,
+			 conflicts ? " in conflict" : "", o->pulled_at, o->pulled_at[0] ? o->pulled_at + 11 : "");
 }
 
 static const char *offline_hint(struct backend *b)

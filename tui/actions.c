@@ -52,6 +52,7 @@ static const struct {
 	{SCOPE_DETAIL, "Employee details"},
 	{SCOPE_FORM, "Add/edit form"},
 	{SCOPE_CONFLICT, "Conflict (someone else changed the record)"},
+	{SCOPE_SYNC, "Sync (offline edits of a pulled snapshot)"},
 	{SCOPE_HELP, "Help"},
 };
 

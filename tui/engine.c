@@ -46,6 +46,7 @@ struct tui {
 	FILE *idle_log;            /* EMPDIR_TUI_TEST_IDLE: test synchronisation */
 	unsigned long idle_n;
 	bool cancel_on_input;      /* typing supersedes the running query */
+	const struct tui_options *opt;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -84,6 +85,7 @@ static void install_signals(void)
 /* ---- small API for screens ---- */
 
 struct backend *tui_backend(struct tui *t) { return t->backend; }
+const struct tui_options *tui_options_of(struct tui *t) { return t->opt; }
 
 struct screen *tui_root(struct tui *t)
 {
@@ -538,6 +540,7 @@ int tui_run(struct backend *b, const struct tui_options *opt)
 	memset(&t, 0, sizeof t);
 	t.backend = b;
 	t.ascii = opt->ascii;
+	t.opt = opt;
 	const char *term = getenv("TERM");
 	if (!getenv("ESCDELAY"))
 		set_escdelay(50);

@@ -266,6 +266,18 @@ static bool list_action(struct screen *s, struct tui *t, enum action a)
 		if (sel)
 			tui_delete_employee(t, sel);
 		return true;
+	case ACT_SYNC: {
+		if (!(backend_caps(tui_backend(t)) & CAP_JOURNAL)) {
+			tui_message(t, MSG_WARN, "sync is for pulled snapshots (empdir-tui snapshot pull SOURCE FILE)");
+			return true;
+		}
+		struct screen *sync = sync_screen_new(t, &e);
+		if (sync)
+			tui_push(t, sync);
+		else
+			tui_error(t, ST_FAIL, &e);
+		return true;
+	}
 	case ACT_RELOAD:
 		report(t, pager_reload(&l->pager, sel ? sel->id : NULL, &e), &e);
 		follow(l, t);

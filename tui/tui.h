@@ -50,6 +50,11 @@ struct tui_options {
 	bool ascii;
 	int history_size;   /* 0: no history files */
 	int page_size;      /* rows per fetch; 0: two screens' worth */
+	/* A pulled snapshot's file, and how to open the source it came from
+	 * (for the sync screen); NULL when there is none. */
+	const char *snapshot_path;
+	enum status (*open_source)(void *ctx, struct backend **out, struct err *e);
+	void *open_source_ctx;
 	const char *state_dir;
 };
 
@@ -102,6 +107,9 @@ struct screen *detail_screen_new(const struct employee *emp);
 /* emp NULL: add a new employee. */
 struct screen *form_screen_new(const struct employee *emp);
 struct screen *help_screen_new(void);
+struct screen *sync_screen_new(struct tui *t, struct err *e);
+/* The options the program was started with (for the sync screen). */
+const struct tui_options *tui_options_of(struct tui *t);
 
 /* The list screen's hooks for other screens: re-read after a write. */
 void list_screen_changed(struct tui *t, const char *keep_id);

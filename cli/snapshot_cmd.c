@@ -1,0 +1,317 @@
+/* `empdir-tui snapshot pull|push|status` and `empdir-tui export`: the
+ * non-interactive side of offline work, for scripts and cron. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../core/buf.h"
+#include "../core/text.h"
+#include "../offline/sync.h"
+#include "cli.h"
+
+static void progress_bar(void *ctx, long done, long total)
+{
+	const char *what = ctx;
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (total > 0)
+		fprintf(stderr, "\r%s: %ld/%ld (%ld%%)   ", what, done, total, done * 100 / total);
+	else
+		fprintf(stderr, "\r%s: %ld   ", what, done);
+	fflush(stderr);
+}
+
+static void progress_end(void)
+{
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+}
+
+static void snapshot_usage(FILE *out)
+{
+	fputs("usage: empdir-tui snapshot pull SOURCE FILE\n"
+	      "       empdir-tui snapshot push FILE [SOURCE]\n"
+	      "       empdir-tui snapshot status FILE\n"
+	      "SOURCE: a connection name, --pg CONNINFO, --api URL or --offline FILE.\n"
+	      "pull copies the whole directory into FILE (replacing it only when complete);\n"
+	      "it is refused while FILE holds edits that were not pushed.\n"
+	      "push sends FILE's offline edits to where it was pulled from (or SOURCE);\n"
+	      "conflicts are kept for the sync screen (empdir-tui --offline FILE, then :sync).\n",
+	      out);
+}
+
+/* What to record as the snapshot's source: never a password. */
+static void describe_source(const char *backend, const char *target, const char *name, const struct config *cfg,
+			    struct sync_source *d)
+{
+	memset(d, 0, sizeof d[0]);
+	if (name) {
+		struct conn_config cc;
+		struct err e = {0};
+		snprintf(d->name, sizeof d->name, "%s", name);
+		if (config_connection(cfg, name, &cc, &e) == ST_OK) {
+			snprintf(d->backend, sizeof d->backend, "%s", cc.backend);
+			snprintf(d->target, sizeof d->target, "%s", cc.target ? cc.target : "");
+		}
+		return;
+	}
+	snprintf(d->backend, sizeof d->backend, "%s", backend);
+	snprintf(d->target, sizeof d->target, "%s", target);
+	if (strstr(d->target, "password"))
+		d->target[0] = '\0'; /* push will then need the source named again */
+}
+
+static int cmd_pull(int argc, char **argv, const struct config *cfg)
+{
+	int i = 0;
+	const char *backend, *target, *name;
+	int rc = cli_source_arg(argc, argv, &i, &backend, &target, &name);
+	if (rc)
+		return rc;
+	if (i != argc - 1) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[i];
+	struct backend *src;
+	if ((rc = cli_open_source(cfg, backend, target, name, true, &src)) != 0)
+		return rc;
+	struct sync_source d;
+	describe_source(backend, target, name, cfg, &d);
+	struct err e = {0};
+	enum status st = sync_pull(src, &d, file, progress_bar, "pulling", &e);
+	progress_end();
+	backend_close(src);
+	if (st != ST_OK)
+		return cli_fail(st == ST_CONFLICT ? EXIT_USAGE : EXIT_RUNTIME, e.msg);
+	long waiting, conflicts;
+	char at[32];
+	sync_status(file, &waiting, &conflicts, at, &e);
+	printf("pulled %s into %s at %s\n", name ? name : target, file, at);
+	return 0;
+}
+
+static int cmd_push(int argc, char **argv, const struct config *cfg)
+{
+	if (argc < 1) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[0];
+	struct sync_source d;
+	struct err e = {0};
+	if (sync_source_of(file, &d, &e) != ST_OK)
+		return cli_fail(EXIT_SOURCE, e.msg);
+	const char *backend = NULL, *target = NULL, *name = NULL;
+	int i = 1, rc;
+	if (argc > 1) {
+		if ((rc = cli_source_arg(argc, argv, &i, &backend, &target, &name)) != 0)
+			return rc;
+	} else if (d.name[0] && config_find(cfg, "connection", d.name)) {
+		name = d.name;
+	} else if (d.target[0]) {
+		backend = d.backend;
+		target = d.target;
+	} else {
+		return cli_fail(EXIT_USAGE, "the snapshot does not record where to push (it was pulled with a password "
+					    "in the conninfo, or from a connection no longer configured); name the SOURCE");
+	}
+	struct backend *dst;
+	if ((rc = cli_open_source(cfg, backend, target, name, false, &dst)) != 0)
+		return rc;
+	struct sync_stats stats;
+	enum status st = sync_push(dst, file, progress_bar, "pushing", &stats, &e);
+	progress_end();
+	backend_close(dst);
+	printf("pushed %ld edit%s", stats.pushed, stats.pushed == 1 ? "" : "s");
+	if (stats.already)
+		printf(", %ld already applied by an earlier push", stats.already);
+	printf("; %ld waiting", stats.waiting);
+	if (stats.conflicts)
+		printf(" (%ld conflict%s: resolve them with empdir-tui --offline %s, then :sync)", stats.conflicts,
+		       stats.conflicts == 1 ? "" : "s", file);
+	printf("\n");
+	if (st != ST_OK)
+		return cli_fail(EXIT_RUNTIME, e.msg);
+	return stats.waiting ? 1 : 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	if (argc != 1) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	struct sync_source d;
+	struct err e = {0};
+	long waiting, conflicts;
+	char at[32];
+	if (sync_source_of(argv[0], &d, &e) != ST_OK || sync_status(argv[0], &waiting, &conflicts, at, &e) != ST_OK)
+		return cli_fail(EXIT_SOURCE, e.msg);
+	char *safe_target = text_safe_dup(d.name[0] ? d.name : d.target);
+	printf("source: %s %s\npulled: %s\nedits waiting: %ld\nconflicts: %ld\n", d.backend, safe_target, at,
+	       waiting, conflicts);
+	free(safe_target);
+	return 0;
+}
+
+int snapshot_command(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		snapshot_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	struct config cfg;
+	config_init(&cfg);
+	int rc = cli_load_config(getenv("EMPDIR_CONFIG"), &cfg);
+	if (rc == 0) {
+		if (strcmp(argv[1], "pull") == 0)
+			rc = cmd_pull(argc - 2, argv + 2, &cfg);
+		else if (strcmp(argv[1], "push") == 0)
+			rc = cmd_push(argc - 2, argv + 2, &cfg);
+		else if (strcmp(argv[1], "status") == 0)
+			rc = cmd_status(argc - 2, argv + 2);
+		else {
+			char m[200];
+			snprintf(m, sizeof m, "unknown snapshot command '%s'; use pull, push or status", argv[1]);
+			rc = cli_fail(EXIT_USAGE, m);
+		}
+	}
+	config_free(&cfg);
+	return rc;
+}
+
+/* ---- export ---- */
+
+static void csv_field(struct buf *out, const char *s, bool tty)
+{
+	struct buf safe = BUF_INIT;
+	if (tty) {
+		text_sanitize(&safe, s, strlen(s), 0);
+		s = buf_str(&safe);
+	}
+	if (strpbrk(s, ",\"\r\n") || !*s) {
+		buf_putc(out, '"');
+		for (; *s; s++) {
+			if (*s == '"')
+				buf_putc(out, '"');
+			buf_putc(out, *s);
+		}
+		buf_putc(out, '"');
+	} else {
+		buf_puts(out, s);
+	}
+	buf_free(&safe);
+}
+
+static void export_row(struct buf *out, const struct employee *r, bool json, bool first, bool tty)
+{
+	struct buf badges = BUF_INIT;
+	badges_encode(&r->badges, BADGES_JSON, &badges);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON *b = cJSON_AddArrayToObject(o, "badges");
+		cJSON_AddStringToObject(o, "id", r->id);
+		cJSON_AddStringToObject(o, "fullname", r->fullname);
+		cJSON_AddStringToObject(o, "location", r->location);
+		cJSON_AddStringToObject(o, "job_title", r->job_title);
+		for (size_t i = 0; i < r->badges.n; i++)
+			cJSON_AddItemToArray(b, cJSON_CreateString(r->badges.v[i]));
+		char *s = cJSON_PrintUnformatted(o);
+		buf_puts(out, first ? "\n" : ",\n");
+		buf_puts(out, s); /* JSON escapes every control character */
+		cJSON_free(s);
+		cJSON_Delete(o);
+	} else {
+		const char *cells[] = {r->id, r->fullname, r->location, r->job_title, buf_str(&badges)};
+		for (int i = 0; i < 5; i++) {
+			if (i)
+				buf_putc(out, ',');
+			csv_field(out, cells[i], tty);
+		}
+		buf_puts(out, "\r\n");
+	}
+	buf_free(&badges);
+}
+
+int export_command(int argc, char **argv)
+{
+	const char *format = "csv";
+	int i = 1;
+	const char *backend = NULL, *target = NULL, *name = NULL;
+	bool have_source = false;
+	while (i < argc) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			format = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: empdir-tui export SOURCE [--format csv|json]\n"
+			     "Writes every employee to standard output, sorted by name, streamed page by page.");
+			return 0;
+		} else if (!have_source) {
+			int rc = cli_source_arg(argc, argv, &i, &backend, &target, &name);
+			if (rc)
+				return rc;
+			have_source = true;
+		} else {
+			char m[200];
+			snprintf(m, sizeof m, "unexpected argument '%s'; see empdir-tui export --help", argv[i]);
+			return cli_fail(EXIT_USAGE, m);
+		}
+	}
+	bool json = strcmp(format, "json") == 0;
+	if (!json && strcmp(format, "csv") != 0)
+		return cli_fail(EXIT_USAGE, "--format is csv or json");
+	if (!have_source)
+		return cli_fail(EXIT_USAGE, "missing the data source: a connection name, --pg CONNINFO, --api URL or --offline FILE");
+	struct config cfg;
+	config_init(&cfg);
+	int rc = cli_load_config(getenv("EMPDIR_CONFIG"), &cfg);
+	struct backend *src = NULL;
+	if (rc == 0)
+		rc = cli_open_source(&cfg, backend, target, name, true, &src);
+	if (rc) {
+		config_free(&cfg);
+		return rc;
+	}
+	bool tty = isatty(STDOUT_FILENO);
+	struct buf out = BUF_INIT;
+	buf_puts(&out, json ? "[" : "id,fullname,location,job_title,badges\r\n");
+	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
+	char *cursor = NULL;
+	bool first = true;
+	struct err e = {0};
+	for (;;) {
+		struct page p;
+		q.after = cursor;
+		if (backend_list_page(src, &q, &p, &e) != ST_OK) {
+			rc = cli_fail(EXIT_RUNTIME, e.msg);
+			break;
+		}
+		for (size_t k = 0; k < p.n; k++, first = false)
+			export_row(&out, &p.rows[k], json, first, tty);
+		if (fwrite(out.data, 1, out.len, stdout) != out.len) {
+			rc = cli_fail(EXIT_RUNTIME, "cannot write the export (disk full or pipe closed)");
+			page_free(&p);
+			break;
+		}
+		buf_reset(&out);
+		free(cursor);
+		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
+		page_free(&p);
+		if (!cursor)
+			break;
+	}
+	if (rc == 0 && json)
+		fputs("\n]\n", stdout);
+	free(cursor);
+	buf_free(&out);
+	backend_close(src);
+	config_free(&cfg);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = cli_fail(EXIT_RUNTIME, "cannot write the export");
+	return rc;
+}

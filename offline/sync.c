@@ -1,0 +1,793 @@
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../core/text.h"
+
+#define SNAPSHOT_FORMAT 1
+
+static const char pulled_schema[] =
+	"CREATE TABLE employees(id varchar(36) primary key, fullname varchar(100) not null,"
+	" location varchar(100) not null, job_title varchar(100) not null, badges text);"
+	"CREATE TABLE IF NOT EXISTS empdir_meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE empdir_remote(id TEXT PRIMARY KEY, version TEXT NOT NULL) WITHOUT ROWID;";
+
+/* The journal: written by triggers, so every writer's edits are recorded in
+ * the edit's own transaction. Sync turns it off (meta journal = off) while
+ * it writes what the source already has. */
+static const char journal_schema[] =
+	"CREATE TABLE IF NOT EXISTS empdir_journal(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at TEXT NOT NULL, op TEXT NOT NULL, id TEXT NOT NULL, base_version TEXT,"
+	" before TEXT, after TEXT, state TEXT NOT NULL DEFAULT 'pending', theirs TEXT);"
+	"CREATE TRIGGER IF NOT EXISTS empdir_journal_ai AFTER INSERT ON employees"
+	" WHEN (SELECT value FROM empdir_meta WHERE key = 'journal') = 'on' BEGIN"
+	" INSERT INTO empdir_journal(at, op, id, base_version, before, after) VALUES ("
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'create', new.id, NULL, NULL,"
+	"  json_object('id', new.id, 'fullname', new.fullname, 'location', new.location,"
+	"   'job_title', new.job_title, 'badges', new.badges)); END;"
+	"CREATE TRIGGER IF NOT EXISTS empdir_journal_au AFTER UPDATE ON employees"
+	" WHEN (SELECT value FROM empdir_meta WHERE key = 'journal') = 'on' BEGIN"
+	" INSERT INTO empdir_journal(at, op, id, base_version, before, after) VALUES ("
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'replace', old.id,"
+	"  (SELECT version FROM empdir_remote WHERE id = old.id),"
+	"  json_object('id', old.id, 'fullname', old.fullname, 'location', old.location,"
+	"   'job_title', old.job_title, 'badges', old.badges),"
+	"  json_object('id', new.id, 'fullname', new.fullname, 'location', new.location,"
+	"   'job_title', new.job_title, 'badges', new.badges)); END;"
+	"CREATE TRIGGER IF NOT EXISTS empdir_journal_ad AFTER DELETE ON employees"
+	" WHEN (SELECT value FROM empdir_meta WHERE key = 'journal') = 'on' BEGIN"
+	" INSERT INTO empdir_journal(at, op, id, base_version, before, after) VALUES ("
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'delete', old.id,"
+	"  (SELECT version FROM empdir_remote WHERE id = old.id),"
+	"  json_object('id', old.id, 'fullname', old.fullname, 'location', old.location,"
+	"   'job_title', old.job_title, 'badges', old.badges), NULL); END;";
+
+static enum status db_fail(sqlite3 *db, struct err *e, const char *doing, const char *path)
+{
+	return err_set(e, ST_FAIL, "%s %s: %s", doing, path, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
+
+static int meta_set(sqlite3 *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO empdir_meta(key, value) VALUES (?1, ?2)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static bool meta_get(sqlite3 *db, const char *key, char *out, size_t outsz)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT value FROM empdir_meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		snprintf(out, outsz, "%s", v ? v : "");
+		found = true;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static long count_of(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void utc_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Open a pulled snapshot for sync work; checks it is one we understand. */
+static enum status open_snapshot(const char *path, bool write, sqlite3 **out, struct err *e)
+{
+	*out = NULL;
+	if (access(path, F_OK) != 0)
+		return err_set(e, ST_NOT_FOUND, "cannot open snapshot %s: no such file", path);
+	sqlite3 *db;
+	int rc = sqlite3_open_v2(path, &db, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		enum status st = db_fail(db, e, "cannot open snapshot", path);
+		sqlite3_close(db);
+		return st;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	char fmt[32];
+	if (!meta_get(db, "format", fmt, sizeof fmt)) {
+		sqlite3_close(db);
+		return err_set(e, ST_NOT_FOUND,
+			       "%s was not pulled from a directory (no source recorded); make one with `empdir-tui snapshot pull SOURCE FILE`",
+			       path);
+	}
+	if (atoi(fmt) > SNAPSHOT_FORMAT) {
+		sqlite3_close(db);
+		return err_set(e, ST_UNSUPPORTED,
+			       "%s was written by a newer empdir-tui (snapshot format %s; this one knows %d); upgrade empdir-tui",
+			       path, fmt, SNAPSHOT_FORMAT);
+	}
+	if (write && exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") != SQLITE_OK) {
+		enum status st = db_fail(db, e, "cannot open snapshot", path);
+		sqlite3_close(db);
+		return st;
+	}
+	*out = db;
+	return ST_OK;
+}
+
+enum status sync_source_of(const char *path, struct sync_source *out, struct err *e)
+{
+	sqlite3 *db;
+	enum status st = open_snapshot(path, false, &db, e);
+	if (st != ST_OK)
+		return st;
+	memset(out, 0, sizeof *out);
+	meta_get(db, "source_backend", out->backend, sizeof out->backend);
+	meta_get(db, "source_target", out->target, sizeof out->target);
+	meta_get(db, "source_name", out->name, sizeof out->name);
+	meta_get(db, "pulled_at", out->pulled_at, sizeof out->pulled_at);
+	sqlite3_close(db);
+	return ST_OK;
+}
+
+enum status sync_status(const char *path, long *waiting, long *conflicts, char pulled_at[32],
+			struct err *e)
+{
+	sqlite3 *db;
+	enum status st = open_snapshot(path, false, &db, e);
+	if (st != ST_OK)
+		return st;
+	*waiting = count_of(db, "SELECT count(*) FROM empdir_journal");
+	*conflicts = count_of(db, "SELECT count(*) FROM empdir_journal WHERE state = 'conflict'");
+	meta_get(db, "pulled_at", pulled_at, 32);
+	sqlite3_close(db);
+	return ST_OK;
+}
+
+/* ---- pull ---- */
+
+static int insert_row(sqlite3_stmt *ins, sqlite3_stmt *ver, const struct employee *r)
+{
+	struct buf badges = BUF_INIT;
+	badges_encode(&r->badges, BADGES_JSON, &badges);
+	sqlite3_reset(ins);
+	sqlite3_bind_text(ins, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, r->fullname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, r->location, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, r->job_title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 5, badges.data ? badges.data : "[]", -1, SQLITE_STATIC);
+	int rc = sqlite3_step(ins);
+	buf_free(&badges);
+	if (rc != SQLITE_DONE)
+		return rc;
+	sqlite3_reset(ver);
+	sqlite3_bind_text(ver, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ver, 2, r->version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(ver);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Copy every row of src into db, page by page. */
+static enum status copy_rows(struct backend *src, sqlite3 *db, sync_progress_fn progress, void *ctx,
+			     const char *tmp, struct err *e)
+{
+	sqlite3_stmt *ins = NULL, *ver = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO employees VALUES (?1, ?2, ?3, ?4, ?5)", -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO empdir_remote VALUES (?1, ?2)", -1, &ver, NULL) != SQLITE_OK) {
+		sqlite3_finalize(ins);
+		return db_fail(db, e, "cannot write", tmp);
+	}
+	long total = -1, done = 0;
+	if (backend_caps(src) & CAP_COUNT)
+		backend_count(src, NULL, &total, e);
+	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
+	char *cursor = NULL;
+	enum status st = ST_OK;
+	for (;;) {
+		struct page p;
+		q.after = cursor;
+		st = backend_list_page(src, &q, &p, e);
+		if (st != ST_OK)
+			break;
+		for (size_t i = 0; i < p.n && st == ST_OK; i++)
+			if (insert_row(ins, ver, &p.rows[i]) != SQLITE_OK)
+				st = db_fail(db, e, "cannot write", tmp);
+		done += (long)p.n;
+		if (progress)
+			progress(ctx, done, total);
+		free(cursor);
+		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
+		page_free(&p);
+		if (st != ST_OK || !cursor)
+			break;
+	}
+	free(cursor);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(ver);
+	return st;
+}
+
+static bool fsync_path(const char *path, bool dir)
+{
+	int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDWR);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+static void dir_of(const char *path, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s", path);
+	char *slash = strrchr(out, '/');
+	if (!slash)
+		snprintf(out, outsz, ".");
+	else if (slash == out)
+		out[1] = '\0';
+	else
+		*slash = '\0';
+}
+
+static enum status write_pulled(struct backend *src, const struct sync_source *desc, const char *tmp,
+				sync_progress_fn progress, void *ctx, struct err *e)
+{
+	sqlite3 *db;
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		enum status st = db_fail(db, e, "cannot write", tmp);
+		sqlite3_close(db);
+		return st;
+	}
+	enum status st = ST_OK;
+	if (exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;") != SQLITE_OK ||
+	    exec(db, pulled_schema) != SQLITE_OK)
+		st = db_fail(db, e, "cannot write", tmp);
+	if (st == ST_OK)
+		st = copy_rows(src, db, progress, ctx, tmp, e);
+	char fmt[8], now[32];
+	snprintf(fmt, sizeof fmt, "%d", SNAPSHOT_FORMAT);
+	utc_now(now);
+	if (st == ST_OK &&
+	    (meta_set(db, "format", fmt) != SQLITE_OK || meta_set(db, "source_backend", desc->backend) != SQLITE_OK ||
+	     meta_set(db, "source_target", desc->target) != SQLITE_OK ||
+	     meta_set(db, "source_name", desc->name) != SQLITE_OK || meta_set(db, "pulled_at", now) != SQLITE_OK ||
+	     meta_set(db, "journal", "on") != SQLITE_OK || exec(db, journal_schema) != SQLITE_OK ||
+	     exec(db, "COMMIT") != SQLITE_OK))
+		st = db_fail(db, e, "cannot write", tmp);
+	if (st != ST_OK)
+		exec(db, "ROLLBACK");
+	sqlite3_close(db);
+	return st;
+}
+
+enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path,
+		      sync_progress_fn progress, void *ctx, struct err *e)
+{
+	if (access(path, F_OK) == 0) {
+		long waiting = 0, conflicts = 0;
+		char at[32];
+		struct err ignore = {0};
+		if (sync_status(path, &waiting, &conflicts, at, &ignore) == ST_OK && waiting > 0)
+			return err_set(e, ST_CONFLICT,
+				       "%s has %ld edit%s not pushed yet; push them first (empdir-tui snapshot push %s) or pull into another file",
+				       path, waiting, waiting == 1 ? "" : "s", path);
+	}
+	struct buf tmp = BUF_INIT;
+	buf_printf(&tmp, "%s.pull-XXXXXX", path);
+	int fd = mkstemp(tmp.data);
+	if (fd < 0) {
+		enum status st = err_set(e, ST_FAIL, "cannot create a file beside %s: %s", path, strerror(errno));
+		buf_free(&tmp);
+		return st;
+	}
+	close(fd);
+	enum status st = write_pulled(src, desc, tmp.data, progress, ctx, e);
+	if (st == ST_OK) {
+		/* The search index, built once here rather than on first open. */
+		struct conn_config cc = {.name = "pull", .backend = "offline", .target = tmp.data};
+		struct backend *b;
+		st = backend_open(&cc, &b, e);
+		if (st == ST_OK)
+			backend_close(b);
+	}
+	if (st == ST_OK) {
+		char dir[1024];
+		dir_of(path, dir, sizeof dir);
+		struct buf side = BUF_INIT;
+		/* A stale WAL beside the old file would be replayed into the new one. */
+		buf_printf(&side, "%s-wal", path);
+		unlink(side.data);
+		buf_reset(&side);
+		buf_printf(&side, "%s-shm", path);
+		unlink(side.data);
+		buf_free(&side);
+		if (!fsync_path(tmp.data, false) || rename(tmp.data, path) != 0 || !fsync_path(dir, true))
+			st = err_set(e, ST_FAIL, "cannot put the snapshot in place at %s: %s", path, strerror(errno));
+	}
+	if (st != ST_OK)
+		unlink(tmp.data);
+	buf_free(&tmp);
+	return st;
+}
+
+/* ---- the journal as records ---- */
+
+static bool json_to_employee(const char *json, struct employee *out)
+{
+	employee_free(out);
+	employee_init(out);
+	if (!json)
+		return false;
+	cJSON *o = cJSON_Parse(json);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	const char *keys[] = {"fullname", "location", "job_title"};
+	enum employee_field fields[] = {EF_FULLNAME, EF_LOCATION, EF_JOB_TITLE};
+	cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	if (cJSON_IsString(id))
+		snprintf(out->id, sizeof out->id, "%s", id->valuestring);
+	else if (cJSON_IsNumber(id))
+		snprintf(out->id, sizeof out->id, "%.0f", id->valuedouble);
+	for (int i = 0; i < 3; i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
+		employee_set(out, fields[i], cJSON_IsString(v) ? v->valuestring : "");
+	}
+	cJSON *badges = cJSON_GetObjectItemCaseSensitive(o, "badges");
+	enum badge_format fmt;
+	const char *btext = cJSON_IsString(badges) ? badges->valuestring : NULL;
+	badges_decode(btext, &out->badges, &fmt);
+	employee_content_version(out->id, out->fullname, out->location, out->job_title, btext, out->version);
+	cJSON_Delete(o);
+	return true;
+}
+
+static char *employee_to_json(const struct employee *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct buf badges = BUF_INIT;
+	badges_encode(&r->badges, BADGES_JSON, &badges);
+	cJSON_AddStringToObject(o, "id", r->id);
+	cJSON_AddStringToObject(o, "fullname", r->fullname);
+	cJSON_AddStringToObject(o, "location", r->location);
+	cJSON_AddStringToObject(o, "job_title", r->job_title);
+	cJSON_AddStringToObject(o, "badges", badges.data ? badges.data : "[]");
+	cJSON_AddStringToObject(o, "version", r->version);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	buf_free(&badges);
+	return s;
+}
+
+struct entry {
+	long seq;
+	char op[8];
+	char id[EMP_ID_MAX + 1];
+	char remote_version[EMP_VERSION_MAX + 1]; /* what the source has, as we last knew */
+	bool has_after;
+	struct employee after;
+};
+
+/* The next pending entry whose id has no unresolved conflict before it. */
+static int next_entry(sqlite3 *db, struct entry *en, bool *found)
+{
+	sqlite3_stmt *st;
+	*found = false;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT j.seq, j.op, j.id, coalesce(r.version, ''), j.after FROM empdir_journal j"
+				    " LEFT JOIN empdir_remote r ON r.id = j.id"
+				    " WHERE j.state = 'pending' AND j.id NOT IN"
+				    "  (SELECT id FROM empdir_journal WHERE state = 'conflict')"
+				    " ORDER BY j.seq LIMIT 1",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*found = true;
+		en->seq = sqlite3_column_int64(st, 0);
+		snprintf(en->op, sizeof en->op, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(en->id, sizeof en->id, "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(st, 3));
+		en->has_after = json_to_employee((const char *)sqlite3_column_text(st, 4), &en->after);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The source confirmed entry seq: record its version and drop the entry,
+ * in one transaction. version NULL: the record is gone at the source. */
+static int confirm(sqlite3 *db, long seq, const char *id, const char *version)
+{
+	sqlite3_stmt *a = NULL, *b = NULL;
+	int rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return rc;
+	if (version)
+		rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO empdir_remote VALUES (?1, ?2)", -1, &a, NULL);
+	else
+		rc = sqlite3_prepare_v2(db, "DELETE FROM empdir_remote WHERE id = ?1", -1, &a, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(a, 1, id, -1, SQLITE_STATIC);
+		if (version)
+			sqlite3_bind_text(a, 2, version, -1, SQLITE_STATIC);
+		rc = sqlite3_step(a) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	if (rc == SQLITE_OK &&
+	    (rc = sqlite3_prepare_v2(db, "DELETE FROM empdir_journal WHERE seq = ?1", -1, &b, NULL)) == SQLITE_OK) {
+		sqlite3_bind_int64(b, 1, seq);
+		rc = sqlite3_step(b) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	rc = rc == SQLITE_OK ? exec(db, "COMMIT") : rc;
+	if (rc != SQLITE_OK)
+		exec(db, "ROLLBACK");
+	return rc;
+}
+
+static int mark_conflict(sqlite3 *db, long seq, const struct employee *theirs)
+{
+	sqlite3_stmt *st;
+	char *json = theirs ? employee_to_json(theirs) : NULL;
+	int rc = sqlite3_prepare_v2(db, "UPDATE empdir_journal SET state = 'conflict', theirs = ?2 WHERE seq = ?1",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, seq);
+		if (json)
+			sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 2);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	cJSON_free(json);
+	return rc;
+}
+
+enum push_outcome { PUSHED, ALREADY, CONFLICT };
+
+/* Apply one entry at the source. On ST_OK *outcome says what happened and
+ * *version is the source's version afterwards ("" when gone). */
+static enum status apply_entry(struct backend *dst, struct entry *en, enum push_outcome *outcome,
+			       struct employee *theirs, bool *has_theirs, char version[EMP_VERSION_MAX + 1],
+			       struct err *e)
+{
+	struct employee cur;
+	enum status st;
+	*has_theirs = false;
+	version[0] = '\0';
+	if (strcmp(en->op, "create") == 0) {
+		snprintf(en->after.id, sizeof en->after.id, "%s", en->id);
+		st = backend_create(dst, &en->after, &cur, e);
+		if (st == ST_EXISTS) {
+			employee_free(&cur);
+			st = backend_get(dst, en->id, &cur, e);
+			if (st == ST_OK && employee_same_content(&cur, &en->after)) {
+				*outcome = ALREADY; /* an interrupted push got this far */
+			} else if (st == ST_OK) {
+				*outcome = CONFLICT;
+				*has_theirs = true;
+			}
+		} else if (st == ST_OK) {
+			*outcome = PUSHED;
+		}
+	} else if (strcmp(en->op, "replace") == 0) {
+		snprintf(en->after.version, sizeof en->after.version, "%s", en->remote_version);
+		st = backend_replace(dst, &en->after, &cur, e);
+		if (st == ST_OK) {
+			*outcome = PUSHED;
+		} else if (st == ST_CONFLICT) {
+			*outcome = employee_same_content(&cur, &en->after) ? ALREADY : CONFLICT;
+			*has_theirs = *outcome == CONFLICT;
+			st = ST_OK;
+		} else if (st == ST_NOT_FOUND) {
+			*outcome = CONFLICT; /* deleted at the source: the admin decides */
+			st = ST_OK;
+		}
+	} else {
+		st = backend_remove(dst, en->id, en->remote_version, &cur, e);
+		if (st == ST_OK || st == ST_NOT_FOUND) {
+			*outcome = st == ST_OK ? PUSHED : ALREADY;
+			st = ST_OK;
+			employee_free(&cur);
+			return ST_OK;
+		}
+		if (st == ST_CONFLICT) {
+			*outcome = CONFLICT;
+			*has_theirs = true;
+			st = ST_OK;
+		}
+	}
+	if (st == ST_OK && *outcome != CONFLICT)
+		snprintf(version, EMP_VERSION_MAX + 1, "%s", cur.version);
+	if (*has_theirs) {
+		employee_free(theirs);
+		*theirs = cur;
+	} else {
+		employee_free(&cur);
+	}
+	return st;
+}
+
+enum status sync_push(struct backend *dst, const char *path, sync_progress_fn progress, void *ctx,
+		      struct sync_stats *stats, struct err *e)
+{
+	memset(stats, 0, sizeof *stats);
+	sqlite3 *db;
+	enum status st = open_snapshot(path, true, &db, e);
+	if (st != ST_OK)
+		return st;
+	long total = count_of(db, "SELECT count(*) FROM empdir_journal WHERE state = 'pending'");
+	for (;;) {
+		struct entry en;
+		memset(&en, 0, sizeof en);
+		employee_init(&en.after);
+		bool found;
+		if (next_entry(db, &en, &found) != SQLITE_OK) {
+			st = db_fail(db, e, "cannot read the journal of", path);
+			employee_free(&en.after);
+			break;
+		}
+		if (!found) {
+			employee_free(&en.after);
+			break;
+		}
+		enum push_outcome outcome = PUSHED;
+		struct employee theirs;
+		employee_init(&theirs);
+		bool has_theirs;
+		char version[EMP_VERSION_MAX + 1];
+		st = apply_entry(dst, &en, &outcome, &theirs, &has_theirs, version, e);
+		int rc = SQLITE_OK;
+		if (st == ST_OK && outcome == CONFLICT) {
+			rc = mark_conflict(db, en.seq, has_theirs ? &theirs : NULL);
+			stats->conflicts++;
+		} else if (st == ST_OK) {
+			rc = confirm(db, en.seq, en.id, strcmp(en.op, "delete") == 0 ? NULL : version);
+			if (outcome == PUSHED)
+				stats->pushed++;
+			else
+				stats->already++;
+		}
+		employee_free(&theirs);
+		employee_free(&en.after);
+		if (st != ST_OK)
+			break;
+		if (rc != SQLITE_OK) {
+			st = db_fail(db, e, "cannot update the journal of", path);
+			break;
+		}
+		if (progress)
+			progress(ctx, stats->pushed + stats->already + stats->conflicts, total);
+	}
+	stats->waiting = count_of(db, "SELECT count(*) FROM empdir_journal");
+	sqlite3_close(db);
+	return st;
+}
+
+/* ---- conflicts ---- */
+
+enum status sync_conflicts_load(const char *path, struct sync_conflicts *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3 *db;
+	enum status st = open_snapshot(path, false, &db, e);
+	if (st != ST_OK)
+		return st;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT seq, op, before, after, theirs FROM empdir_journal"
+				   " WHERE state = 'conflict' ORDER BY seq", -1, &q, NULL) != SQLITE_OK) {
+		st = db_fail(db, e, "cannot read the journal of", path);
+		sqlite3_close(db);
+		return st;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		out->v = xrealloc(out->v, sizeof *out->v * (out->n + 1));
+		struct sync_conflict *c = &out->v[out->n++];
+		memset(c, 0, sizeof *c);
+		c->seq = sqlite3_column_int64(q, 0);
+		snprintf(c->op, sizeof c->op, "%s", (const char *)sqlite3_column_text(q, 1));
+		employee_init(&c->base);
+		employee_init(&c->mine);
+		employee_init(&c->theirs);
+		c->has_base = json_to_employee((const char *)sqlite3_column_text(q, 2), &c->base);
+		c->has_mine = json_to_employee((const char *)sqlite3_column_text(q, 3), &c->mine);
+		c->has_theirs = json_to_employee((const char *)sqlite3_column_text(q, 4), &c->theirs);
+		/* theirs carries the source's own version, not a content hash */
+		if (c->has_theirs) {
+			cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(q, 4));
+			cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+			if (cJSON_IsString(v))
+				snprintf(c->theirs.version, sizeof c->theirs.version, "%s", v->valuestring);
+			cJSON_Delete(o);
+		}
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return ST_OK;
+}
+
+void sync_conflicts_free(struct sync_conflicts *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		employee_free(&c->v[i].base);
+		employee_free(&c->v[i].mine);
+		employee_free(&c->v[i].theirs);
+	}
+	free(c->v);
+	memset(c, 0, sizeof *c);
+}
+
+/* Make the local row match `rec` (NULL: delete it) without journaling it,
+ * record the source's version, and drop the conflict (and, when taking
+ * theirs, the later local edits of that record, which were built on mine). */
+static int settle_locally(sqlite3 *db, const char *id, const struct employee *rec, const char *version,
+			  long seq, bool drop_later)
+{
+	int rc = exec(db, "BEGIN IMMEDIATE; UPDATE empdir_meta SET value = 'off' WHERE key = 'journal';");
+	sqlite3_stmt *st = NULL;
+	if (rc == SQLITE_OK) {
+		if (rec) {
+			/* UPDATE, else INSERT: REPLACE would skip the search index's
+			 * delete trigger. */
+			struct buf badges = BUF_INIT;
+			badges_encode(&rec->badges, BADGES_JSON, &badges);
+			for (int pass = 0; pass < 2 && rc == SQLITE_OK; pass++) {
+				rc = sqlite3_prepare_v2(db, pass == 0
+					? "UPDATE employees SET fullname = ?2, location = ?3, job_title = ?4, badges = ?5 WHERE id = ?1"
+					: "INSERT INTO employees VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
+				if (rc != SQLITE_OK)
+					break;
+				sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, rec->fullname, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 3, rec->location, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 4, rec->job_title, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 5, badges.data ? badges.data : "[]", -1, SQLITE_TRANSIENT);
+				rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+				sqlite3_finalize(st);
+				st = NULL;
+				if (pass == 0 && sqlite3_changes(db) > 0)
+					break;
+			}
+			buf_free(&badges);
+		} else {
+			rc = sqlite3_prepare_v2(db, "DELETE FROM employees WHERE id = ?1", -1, &st, NULL);
+			if (rc == SQLITE_OK) {
+				sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+				rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+			}
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_prepare_v2(db, version && *version ? "INSERT OR REPLACE INTO empdir_remote VALUES (?1, ?2)"
+							       : "DELETE FROM empdir_remote WHERE id = ?1",
+					-1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			if (version && *version)
+				sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_prepare_v2(db, drop_later ? "DELETE FROM empdir_journal WHERE id = ?2 AND seq >= ?1"
+						       : "DELETE FROM empdir_journal WHERE seq = ?1",
+					-1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, seq);
+			if (drop_later)
+				sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc == SQLITE_OK)
+		rc = exec(db, "UPDATE empdir_meta SET value = 'on' WHERE key = 'journal'; COMMIT;");
+	if (rc != SQLITE_OK)
+		exec(db, "ROLLBACK");
+	return rc;
+}
+
+enum status sync_resolve(struct backend *dst, const char *path, long seq, enum sync_choice choice,
+			 const struct employee *merged, struct err *e)
+{
+	struct sync_conflicts all;
+	enum status st = sync_conflicts_load(path, &all, e);
+	if (st != ST_OK)
+		return st;
+	struct sync_conflict *c = NULL;
+	for (size_t i = 0; i < all.n; i++)
+		if (all.v[i].seq == seq)
+			c = &all.v[i];
+	if (!c) {
+		sync_conflicts_free(&all);
+		return err_set(e, ST_NOT_FOUND, "conflict %ld is no longer in the journal", seq);
+	}
+	const char *id = c->has_mine ? c->mine.id : c->base.id;
+	struct employee result;
+	employee_init(&result);
+	const struct employee *local = NULL;
+	char version[EMP_VERSION_MAX + 1] = "";
+	if (choice == SYNC_TAKE_THEIRS) {
+		local = c->has_theirs ? &c->theirs : NULL;
+		snprintf(version, sizeof version, "%s", c->has_theirs ? c->theirs.version : "");
+	} else {
+		const struct employee *want = choice == SYNC_MERGED ? merged : (c->has_mine ? &c->mine : NULL);
+		if (!want) { /* keep my delete */
+			st = c->has_theirs ? backend_remove(dst, id, c->theirs.version, &result, e) : ST_OK;
+			if (st == ST_NOT_FOUND)
+				st = ST_OK;
+		} else if (c->has_theirs) {
+			struct employee in;
+			employee_init(&in);
+			employee_copy(&in, want);
+			snprintf(in.id, sizeof in.id, "%s", id);
+			snprintf(in.version, sizeof in.version, "%s", c->theirs.version);
+			st = backend_replace(dst, &in, &result, e);
+			employee_free(&in);
+			local = want;
+		} else {
+			struct employee in;
+			employee_init(&in);
+			employee_copy(&in, want);
+			snprintf(in.id, sizeof in.id, "%s", id);
+			st = backend_create(dst, &in, &result, e);
+			employee_free(&in);
+			local = want;
+		}
+		if (st == ST_OK && local)
+			snprintf(version, sizeof version, "%s", result.version);
+	}
+	if (st == ST_CONFLICT)
+		err_set(e, ST_CONFLICT, "the record changed again at the source; push again to see it");
+	if (st == ST_OK) {
+		sqlite3 *db;
+		st = open_snapshot(path, true, &db, e);
+		if (st == ST_OK) {
+			if (settle_locally(db, id, local, version, seq, choice == SYNC_TAKE_THEIRS) != SQLITE_OK)
+				st = db_fail(db, e, "cannot update", path);
+			sqlite3_close(db);
+		}
+	}
+	employee_free(&result);
+	sync_conflicts_free(&all);
+	return st;
+}
