@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The reference Employee Directory HTTP API (shared/api/openapi.yaml) over the
-deployed PostgreSQL table. See README.md.
+deployed PostgreSQL table, standalone: a Flask app that registers the
+empdir_api blueprint (Flask-SQLAlchemy) and serves it with Werkzeug's threaded
+server. See README.md.
 
     server.py --database "host=127.0.0.1 port=5432 dbname=empdir user=postgres" \\
               [--host 127.0.0.1] [--port 8080|0] [--token-file FILE] [--no-batch] \\
@@ -10,304 +12,49 @@ With --port 0 it picks a free port. Either way it prints
 "listening on http://HOST:PORT" (flushed) once it accepts connections."""
 
 import argparse
-import hmac
-import json
 import logging
 import os
-import re
 import signal
 import sys
-import threading
-import urllib.parse
-from collections import OrderedDict
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import Flask
+from psycopg2.extensions import parse_dsn
+from sqlalchemy.engine import URL
 from werkzeug.serving import make_server
 
-import rules
-import store
+from empdir_api import create_blueprint, db
 
-PREFIX = "/api/v1"
 MAX_BODY = 8 * 1024 * 1024
-BATCH_MAX = 500
+
+# The pool and the session settings the server always had: 16 connections
+# (a request waits up to 20 s for one), 5 s to connect, 25 s per statement.
+ENGINE_OPTIONS = {
+    "pool_size": 16,
+    "max_overflow": 0,
+    "pool_timeout": 20,
+    "connect_args": {"connect_timeout": 5, "application_name": "empdir-reference-api",
+                     "options": "-c statement_timeout=25000"},
+}
 
 
-def json_response(status, obj, headers=None):
-    return Response(json.dumps(obj, ensure_ascii=False), status=status, headers=headers,
-                    content_type="application/json")
+def database_url(dsn):
+    """A libpq conninfo ("host=... dbname=...") or postgresql:// URL as a
+    SQLAlchemy URL for psycopg2. libpq's own parser reads it, so every form and
+    keyword libpq takes works; the keywords travel as psycopg2.connect()
+    arguments (the password in the URL's password field, which SQLAlchemy
+    hides when it prints the URL)."""
+    params = parse_dsn(dsn)
+    password = params.pop("password", None)
+    return URL.create("postgresql+psycopg2", password=password, query=params)
 
 
-def problem_doc(status, detail=None, errors=None, current=None):
-    """An RFC 9457 problem document (type about:blank: the title is the status's)."""
-    doc = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status}
-    if detail:
-        doc["detail"] = detail
-    if errors:
-        doc["errors"] = errors
-    if current:
-        doc["current"] = current
-    return doc
-
-
-def problem(status, detail=None, errors=None, current=None, headers=None):
-    return Response(json.dumps(problem_doc(status, detail, errors, current), ensure_ascii=False),
-                    status=status, headers=headers, content_type="application/problem+json")
-
-
-def employee_path(emp_id):
-    return f"{PREFIX}/employees/{urllib.parse.quote(emp_id, safe='')}"
-
-
-def render(o):
-    """An Outcome as an HTTP response."""
-    if o.status in (200, 201):
-        headers = {"ETag": rules.etag(o.employee["version"])}
-        if o.status == 201:
-            headers["Location"] = employee_path(o.employee["id"])
-        return json_response(o.status, o.employee, headers)
-    if o.status == 204:
-        return Response(status=204)
-    return problem(o.status, o.detail, o.errors, o.current)
-
-
-def batch_result(o):
-    """An Outcome as one entry of a batch's results."""
-    if o.status in (200, 201):
-        return {"status": o.status, "employee": o.employee}
-    if o.status == 204:
-        return {"status": 204}
-    return {"status": o.status, "problem": problem_doc(o.status, o.detail, o.errors, o.current)}
-
-
-class IdempotencyKeys:
-    """Idempotency-Key -> the id its POST created, so a retried POST without a
-    client-chosen id finds its record. In memory, bounded (clients that follow
-    the contract send their own id as well, which needs no memory at all)."""
-
-    def __init__(self, size=10000):
-        self._ids = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key):
-        with self._lock:
-            return self._ids.get(key)
-
-    def put(self, key, emp_id):
-        with self._lock:
-            self._ids[key] = emp_id
-            self._ids.move_to_end(key)
-            while len(self._ids) > self._size:
-                self._ids.popitem(last=False)
-
-
-def read_json():
-    """(document, None) or (None, a 400 response)."""
-    try:
-        return json.loads(request.get_data(cache=True).decode("utf-8")), None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, problem(400, "The body must be a JSON document in UTF-8.")
-
-
-def create_app(db, token=None, batch=True, total="always"):
+def create_app(database, token=None, batch=True, total="always"):
     app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(database)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = ENGINE_OPTIONS
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    keys = IdempotencyKeys()
-
-    # ---- the operations, shared by the single routes and the batch ----
-
-    def do_create(employee, op_id=None, key=None):
-        rec, errors = rules.normalize_employee(employee)
-        if op_id is not None:  # a batch operation's id
-            msg = rules.check_id(op_id)
-            if not msg and rec and rec.get("id", op_id) != op_id:
-                msg = "differs from the employee's id"
-            if msg:
-                errors = {**errors, "id": msg}
-            elif rec:
-                rec["id"] = op_id
-        if errors:
-            return store.invalid(errors)
-        if "id" not in rec and key:
-            rec["id"] = keys.get(key)
-        o = db.run(lambda cur: store.create(cur, rec))
-        if key and o.status in (200, 201):
-            keys.put(key, o.employee["id"])
-        return o
-
-    def do_replace(emp_id, tags, employee):
-        rec, errors = rules.normalize_employee(employee)
-        if rec and rec.get("id", emp_id) != emp_id:
-            errors = {"id": "differs from the id in the path"}
-        if errors:
-            return store.invalid(errors)
-        return db.run(lambda cur: store.replace(cur, emp_id, tags, rec))
-
-    def do_delete(emp_id, tags):
-        return db.run(lambda cur: store.delete(cur, emp_id, tags))
-
-    def if_match():
-        """(tags, None) or (None, the refusal) from the If-Match header."""
-        h = request.headers.get("If-Match")
-        if h is None:
-            return None, store.Outcome(428, detail="Send the record's version in If-Match, as its ETag has it.")
-        try:
-            return rules.parse_if_match(h), None
-        except ValueError as e:
-            return None, store.Outcome(400, detail=str(e), errors={"If-Match": str(e)})
-
-    # ---- every request ----
-
-    @app.before_request
-    def authenticate():
-        # Read the body whatever the answer: closing a socket with unread
-        # input resets it, and the client may lose the answer.
-        request.get_data(cache=True)
-        if token is None:
-            return None
-        scheme, _, cred = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(cred.strip().encode("latin-1", "replace"), token):
-            return None
-        challenge = 'Bearer realm="empdir"'
-        if "Authorization" in request.headers:
-            challenge += ', error="invalid_token"'
-        return problem(401, "A valid bearer token is required.", headers={"WWW-Authenticate": challenge})
-
-    @app.errorhandler(store.Unavailable)
-    def unavailable(e):
-        app.logger.warning("database unavailable: %s", e)
-        return problem(503, "The database is unavailable; try again.", headers={"Retry-After": "1"})
-
-    @app.errorhandler(HTTPException)
-    def http_error(e):
-        headers = {k: v for k, v in e.get_headers() if k.lower() == "allow"}
-        return problem(e.code, e.description, headers=headers)
-
-    @app.errorhandler(Exception)
-    def internal_error(e):
-        app.logger.exception("internal error")
-        return problem(500, "Internal error.")
-
-    # ---- routes ----
-
-    @app.get(PREFIX + "/health")
-    def health():
-        try:
-            database = "ok" if db.run(store.ping) else "unavailable"
-        except store.Unavailable:
-            database = "unavailable"
-        return json_response(200, {"status": "ok", "database": database,
-                                   "features": ["batch"] if batch else []})
-
-    @app.get(PREFIX + "/employees")
-    def list_employees():
-        args, errors = request.args, {}
-        q = args.get("q", "")
-        if len(q) > rules.Q_MAX:
-            errors["q"] = f"is {len(q)} characters long; at most {rules.Q_MAX} are allowed"
-        elif "\x00" in q:
-            errors["q"] = "must not contain NUL"
-        sort = args.get("sort", "fullname")
-        if sort not in rules.SORTS:
-            errors["sort"] = "must be one of " + ", ".join(rules.SORTS)
-        order = args.get("order", "asc")
-        if order not in rules.ORDERS:
-            errors["order"] = "must be asc or desc"
-        limit = args.get("limit", str(rules.LIMIT_DEFAULT))
-        if not re.fullmatch(r"[0-9]{1,4}", limit) or not 1 <= int(limit) <= rules.LIMIT_MAX:
-            errors["limit"] = f"must be an integer from 1 to {rules.LIMIT_MAX}"
-        after = None
-        if args.get("cursor") and not errors:
-            try:
-                after = rules.decode_cursor(args["cursor"], q, sort, order)
-            except ValueError as e:
-                errors["cursor"] = str(e)
-        if errors:
-            return problem(400, "Invalid query parameters.", errors=errors)
-        want_total = total == "always" or (total == "first" and after is None)
-        page = db.run(lambda cur: store.list_page(cur, q, sort, order, int(limit), after, want_total))
-        return json_response(200, page)
-
-    @app.post(PREFIX + "/employees")
-    def create_employee():
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 64:
-            return problem(400, "Idempotency-Key must be 1 to 64 characters.",
-                           errors={"Idempotency-Key": "must be 1 to 64 characters"})
-        body, refusal = read_json()
-        if refusal:
-            return refusal
-        return render(do_create(body, key=key))
-
-    @app.get(PREFIX + "/employees/<path:emp_id>")
-    def get_employee(emp_id):
-        return render(db.run(lambda cur: store.get(cur, emp_id)))
-
-    @app.put(PREFIX + "/employees/<path:emp_id>")
-    def replace_employee(emp_id):
-        tags, refusal = if_match()
-        if refusal:
-            return render(refusal)
-        body, refusal = read_json()
-        if refusal:
-            return refusal
-        return render(do_replace(emp_id, tags, body))
-
-    @app.delete(PREFIX + "/employees/<path:emp_id>")
-    def delete_employee(emp_id):
-        tags, refusal = if_match()
-        if refusal:
-            return render(refusal)
-        return render(do_delete(emp_id, tags))
-
-    def batch_op(op):
-        kind, op_id = op["op"], op.get("id")
-        if op_id is not None and not isinstance(op_id, str):
-            return store.invalid({"id": "must be a string"}, "The operation is not valid.")
-        if kind != "create":
-            if op_id is None:
-                return store.invalid({"id": "is required"}, "The operation is not valid.")
-            if op.get("if_match") is None:
-                return store.Outcome(428, detail="if_match must hold the record's version.")
-            try:
-                tags = rules.if_match_from_batch(op["if_match"])
-            except ValueError as e:
-                return store.invalid({"if_match": str(e)}, "The operation is not valid.")
-        if kind == "delete":
-            return do_delete(op_id, tags)
-        if op.get("employee") is None:
-            return store.invalid({"employee": "is required"}, "The operation is not valid.")
-        if kind == "create":
-            return do_create(op["employee"], op_id=op_id)
-        return do_replace(op_id, tags, op["employee"])
-
-    if batch:
-        @app.post(PREFIX + "/employees/batch")
-        def run_batch():
-            body, refusal = read_json()
-            if refusal:
-                return refusal
-            ops = body.get("operations") if isinstance(body, dict) else None
-            if not isinstance(ops, list):
-                return problem(400, "The body must be {\"operations\": [...]}.",
-                               errors={"operations": "must be an array"})
-            if len(ops) > BATCH_MAX:
-                return problem(400, f"At most {BATCH_MAX} operations per batch.",
-                               errors={"operations": f"holds {len(ops)} operations; at most {BATCH_MAX} are allowed"})
-            for i, op in enumerate(ops):
-                if not isinstance(op, dict) or op.get("op") not in ("create", "replace", "delete"):
-                    return problem(400, "Nothing was applied: an operation is malformed.",
-                                   errors={f"operations[{i}]": "must be an object whose op is create, replace or delete"})
-            results = []
-            for op in ops:
-                try:
-                    results.append(batch_result(batch_op(op)))
-                except store.Unavailable:
-                    results.append(batch_result(store.Outcome(503, detail="The database is unavailable.")))
-            return json_response(200, {"results": results})
-
+    db.init_app(app)
+    app.register_blueprint(create_blueprint(token=token, batch=batch, total=total, api_only=True))
     return app
 
 
@@ -334,12 +81,15 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not args.database:
         ap.error("--database (or $DATABASE_URL) is required")
+    try:
+        parse_dsn(args.database)
+    except Exception as e:  # psycopg2.ProgrammingError: libpq's own message
+        ap.error(f"--database: {str(e).strip()}")
 
     token = read_token(args.token_file) if args.token_file else None
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    db = store.Database(args.database)
-    app = create_app(db, token=token, batch=not args.no_batch, total=args.total)
+    app = create_app(args.database, token=token, batch=not args.no_batch, total=args.total)
     srv = make_server(args.host, args.port, app, threaded=True)
 
     def stop(signum, frame):
@@ -353,7 +103,8 @@ def main(argv=None):
         pass
     finally:
         srv.server_close()
-        db.close()
+        with app.app_context():
+            db.engine.dispose()
     return 0
 
 

@@ -121,8 +121,10 @@ class Tui:
             time.sleep(0.02)
 
     def settle(self, timeout=10):
-        """Wait until the program has drawn everything and is waiting for keys."""
-        start = self.idle_count()
+        """Wait until the program has drawn everything and is waiting for keys
+        (the first call waits for the first frame, which may already be there)."""
+        start = self.idle_count() if getattr(self, "_settled", False) else 0
+        self._settled = True
         deadline = time.time() + timeout
         while self.idle_count() <= start:
             if time.time() > deadline:
