@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from pgtmp import PgServer  # noqa: E402
 
-SERVER = os.path.join(ROOT, "contrib", "reference-api", "server.py")
+REFERENCE_API = os.path.join(ROOT, "contrib", "reference-api")
+SERVER = os.path.join(REFERENCE_API, "server.py")
 EMP = "/api/v1/employees"
 
 Resp = namedtuple("Resp", "status headers body")
@@ -485,6 +486,97 @@ def test_unknown_routes_and_methods_are_problems(api):
     r = api.call("PATCH", f"{EMP}/x", person())
     assert_problem(r, 405)
     assert "PUT" in r.headers["Allow"]
+
+
+# ---- the blueprint in a deployment's own app (in this process) ----
+
+def deployment_modules():
+    if REFERENCE_API not in sys.path:
+        sys.path.insert(0, REFERENCE_API)
+    import empdir_api
+    import flask
+    import flask_sqlalchemy
+    return flask, flask_sqlalchemy, empdir_api
+
+
+def test_blueprint_registered_in_a_fresh_app(pg):
+    """What a deployment does: db.init_app(app); app.register_blueprint(api_blueprint)."""
+    flask, _, empdir_api = deployment_modules()
+    app = flask.Flask("deployment")
+    app.config["SQLALCHEMY_DATABASE_URI"] = pg.url
+    empdir_api.db.init_app(app)
+    app.register_blueprint(empdir_api.api_blueprint)
+
+    @app.get("/")
+    def home():
+        return "<h1>Employee Directory</h1>"
+
+    client = app.test_client()
+    try:
+        r = client.get("/api/v1/health")
+        assert r.status_code == 200 and r.json == {"status": "ok", "database": "ok", "features": ["batch"]}
+        body = person(tag(), badges=["Mac User"])
+        r = client.post(EMP, json=body)
+        assert r.status_code == 201 and r.headers["ETag"] == f'"{r.json["version"]}"'
+        e = r.json
+        assert r.headers["Location"] == f"{EMP}/{e['id']}"
+        assert client.get(r.headers["Location"]).json == e
+        assert client.get(EMP, query_string={"q": e["fullname"]}).json["items"] == [e]
+        r = client.put(f"{EMP}/{e['id']}", json=body)
+        assert r.status_code == 428 and r.content_type == "application/problem+json"
+        r = client.delete(f"{EMP}/{e['id']}", headers={"If-Match": f'"{e["version"]}"'})
+        assert r.status_code == 204
+        # The API's unknown paths are problems; the rest of the app stays the app's.
+        r = client.get("/api/v1/nothing")
+        assert r.status_code == 404 and r.json["status"] == 404
+        assert client.get("/").data == b"<h1>Employee Directory</h1>"
+        r = client.get("/nothing")
+        assert r.status_code == 404 and r.content_type.startswith("text/html")
+    finally:
+        with app.app_context():
+            empdir_api.db.engine.dispose()
+
+
+def test_blueprint_with_the_seeds_own_db_and_model(pg):
+    """The seed's create_app() keeps its own SQLAlchemy() and Employee model;
+    it registers only the blueprint (with a token, under a stage prefix)."""
+    flask, flask_sqlalchemy, empdir_api = deployment_modules()
+    seed_db = flask_sqlalchemy.SQLAlchemy()
+
+    class SeedEmployee(seed_db.Model):
+        __tablename__ = "employees"
+        id = seed_db.Column(seed_db.String(36), primary_key=True)
+        fullname = seed_db.Column(seed_db.String(100), nullable=False)
+        location = seed_db.Column(seed_db.String(100), nullable=False)
+        job_title = seed_db.Column(seed_db.String(100), nullable=False)
+        badges = seed_db.Column(seed_db.Text)
+
+    app = flask.Flask("seed")
+    app.config["SQLALCHEMY_DATABASE_URI"] = pg.url
+    seed_db.init_app(app)
+    with app.app_context():
+        seed_db.create_all()  # the table exists: nothing to do
+    with pytest.raises(ValueError):
+        empdir_api.create_blueprint(token="  ")
+    app.register_blueprint(empdir_api.create_blueprint(token="s3cret", total="never"), url_prefix="/prod/api/v1")
+    client = app.test_client()
+    try:
+        body = person(tag(), badges=["Coffee Lover"])
+        r = client.post("/prod/api/v1/employees", json=body)
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+        r = client.post("/prod/api/v1/employees", json=body, headers={"Authorization": "Bearer s3cret"})
+        assert r.status_code == 201, r.json
+        assert r.headers["Location"] == f"/prod/api/v1/employees/{r.json['id']}"
+        r = client.get("/prod/api/v1/employees", query_string={"q": body["fullname"]},
+                       headers={"Authorization": "Bearer s3cret"})
+        assert r.json["total"] is None and [e["fullname"] for e in r.json["items"]] == [body["fullname"]]
+        with app.app_context():
+            seen = seed_db.session.get(SeedEmployee, r.json["items"][0]["id"])
+            assert (seen.fullname, json.loads(seen.badges)) == (body["fullname"], ["Coffee Lover"])
+        assert client.get("/api/v1/health").status_code == 404  # only under its prefix
+    finally:
+        with app.app_context():
+            seed_db.engine.dispose()
 
 
 # ---- the database going away (last: it restarts the server) ----
