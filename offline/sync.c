@@ -743,7 +743,7 @@ enum status sync_resolve(struct backend *dst, const char *path, long seq, enum s
 	}
 	const char *id = c->has_mine ? c->mine.id : c->base.id;
 	struct employee result;
-	employee_init(&result);
+	memset(&result, 0, sizeof result); /* the backend wrappers initialise it */
 	const struct employee *local = NULL;
 	char version[EMP_VERSION_MAX + 1] = "";
 	if (choice == SYNC_TAKE_THEIRS) {

@@ -132,6 +132,7 @@ static void delete_answer(struct tui *t, void *ctx, bool yes)
 	struct err e = {0};
 	enum status st = backend_remove(tui_backend(t), p->emp.id, p->emp.version, &current, &e);
 	if (st == ST_OK) {
+		employee_free(&current);
 		delete_done(t, p);
 		tui_pop_screen_named(t, "detail");
 	} else if (st == ST_CONFLICT) {
