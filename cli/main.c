@@ -18,6 +18,7 @@
 #include "../core/text.h"
 #include "../tui/tui.h"
 #include "cli.h"
+#include "alarms_cmd.h"
 
 
 struct options {
@@ -125,6 +126,11 @@ int main(int argc, char **argv)
 		return snapshot_command(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return export_command(argc - 1, argv + 1);
+	/* AWS one-shot commands (cli/alarms_cmd.c): need no data source. */
+	if (argc > 1 && strcmp(argv[1], "alarms") == 0)
+		return alarms_command(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "cost") == 0)
+		return cost_command(argc - 1, argv + 1);
 	struct options o;
 	memset(&o, 0, sizeof o);
 	int rc = parse_args(argc, argv, &o);

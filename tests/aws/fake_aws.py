@@ -283,6 +283,10 @@ def parse_now(text):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, the
+    # second waits for the client's delayed ACK (40 ms) on a kept-alive
+    # connection, which real AWS endpoints do not make clients wait.
+    disable_nagle_algorithm = True
     server_version = "Server"
     sys_version = ""
 
@@ -580,15 +584,19 @@ class Proto:
             body = to_json({"__type": e.json_type, "message": e.message}).encode("utf-8")
             if self.rec["service"] == "monitoring":  # awsQueryCompatible
                 extra.append(("x-amzn-query-error", f"{e.query_code};{e.fault}"))
+        if getattr(e, "retry_after", None) is not None:
+            extra.append(("Retry-After", str(e.retry_after)))
         self.h.send(e.status, body, self.content_type(), extra, request_id=self.rid)
 
     def fault(self, f, run):
         mode = f["mode"]
         if mode == "throttle":
-            return self.error(ops.ApiError(
+            e = ops.ApiError(
                 "ThrottlingException", f.get("message", "Rate exceeded"),
                 int(f.get("status", 400)), "com.amazon.coral.availability#ThrottlingException",
-                "Throttling"))
+                "Throttling")
+            e.retry_after = f.get("retry_after")
+            return self.error(e)
         if mode == "internal":
             if self.rec["service"] == "monitoring":
                 e = ops.ApiError("InternalServiceError", "Internal service error", 500,
@@ -601,11 +609,13 @@ class Proto:
             e.status = int(f.get("status", 500))
             return self.error(e)
         if mode == "unavailable":
-            return self.error(ops.ApiError(
+            e = ops.ApiError(
                 "ServiceUnavailableException", f.get("message", "Service Unavailable"),
                 int(f.get("status", 503)),
                 "com.amazon.coral.availability#ServiceUnavailableException",
-                "ServiceUnavailable", "Receiver"))
+                "ServiceUnavailable", "Receiver")
+            e.retry_after = f.get("retry_after")
+            return self.error(e)
         if mode == "error":
             code = f["code"]
             return self.error(ops.ApiError(

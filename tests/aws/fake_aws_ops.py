@@ -52,7 +52,7 @@ HOSTILE_ALARM_NAMES = [
 ]
 
 SCENARIO_KEYS = {"region", "account_id", "function_name", "alarms", "hostile", "metrics",
-                 "cost", "faults", "number_style", "auth", "history"}
+                 "cost", "faults", "number_style", "auth", "history", "metric_page_size"}
 HISTORY_TYPES = ("ConfigurationUpdate", "StateUpdate", "Action",
                  "AlarmContributorStateUpdate", "AlarmContributorAction")
 # The Lambda metrics the fake serves, by scenario key.
@@ -670,6 +670,9 @@ def get_metric_data(ctx, p):
                             f"to satisfy constraint: Member must satisfy enum value set: "
                             f"[TimestampDescending, TimestampAscending]")
     max_dp = _want_int(p, "MaxDatapoints", 1, 100800, 100800)
+    # AWS also pages on its own when an answer gets large; the scenario can force it.
+    if int(ctx.s.get("metric_page_size") or 0) > 0:
+        max_dp = min(max_dp, int(ctx.s["metric_page_size"]))
     seen = set()
     for q in queries:
         _check_query(q, seen)

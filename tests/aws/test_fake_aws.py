@@ -441,6 +441,13 @@ def test_get_metric_data_shapes_and_paging(server, json_session):
             PaginationConfig={"PageSize": 4}):
         results += page["MetricDataResults"][0]["Values"]
     assert results == [float(v) for v in reversed(values)]
+    # The server pages on its own too (metric_page_size), whatever MaxDatapoints says
+    control(server, {"merge": {"metric_page_size": 7}})
+    big = dict(req)
+    del big["MaxDatapoints"]
+    status, _, first = sjson(signed(server, CW + "GetMetricData", big))
+    assert len(first["MetricDataResults"][0]["Values"]) == 7 and first.get("NextToken")
+    control(server, {"merge": {"metric_page_size": None}})
     # Other dimensions are other metrics: empty, Complete
     status, _, body = sjson(signed(server, CW + "GetMetricData", dict(
         req, MetricDataQueries=[lambda_query(function="someone-else")])))
@@ -661,6 +668,15 @@ def test_throttle_internal_and_counted_faults(server, json_session):
         assert body["__type"] == "com.amazon.coral.availability#ThrottlingException"
         assert hdrs["x-amzn-query-error"] == "Throttling;Sender"
     assert signed(server, CW + "DescribeAlarms", {})[0] == 200
+    assert "retry-after" not in hdrs
+    control(server, {"merge": {"faults": [{"mode": "throttle", "count": 1, "retry_after": 2,
+                                           "targets": ["monitoring"]},
+                                          {"mode": "unavailable", "count": 1, "targets": ["ce"],
+                                           "retry_after": "Wed, 21 Oct 2015 07:28:00 GMT"}]}})
+    status, hdrs, _ = signed(server, CW + "DescribeAlarms", {})
+    assert status == 400 and hdrs["retry-after"] == "2"
+    status, hdrs, _ = signed(server, CE + "GetCostAndUsage", {}, region="us-east-1", service="ce")
+    assert status == 503 and hdrs["retry-after"] == "Wed, 21 Oct 2015 07:28:00 GMT"
     control(server, {"merge": {"faults": [{"mode": "throttle", "status": 429}]}})
     with pytest.raises(ClientError) as e:
         json_cw(server, json_session).describe_alarms()
