@@ -133,5 +133,6 @@ void backend_notify(struct backend *b, const char *msg);
 enum status backend_refuse_read_only(struct backend *b, struct err *e);
 
 extern const struct backend_ops offline_backend_ops; /* offline/ */
+extern const struct backend_ops pg_backend_ops;      /* api_client/pg_backend.c */
 
 #endif

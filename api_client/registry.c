@@ -5,6 +5,7 @@
 
 static const struct backend_ops *const backends[] = {
 	&offline_backend_ops,
+	&pg_backend_ops,
 };
 
 const struct backend_ops *backend_find(const char *name)

@@ -11,6 +11,7 @@
 #include "../core/buf.h"
 #include "../core/text.h"
 #include "../offline/sync.h"
+#include "db_cmd.h"
 
 /* Errors go to stderr as one sanitised line. */
 int cli_fail(int status, const char *msg)
@@ -113,6 +114,7 @@ enum status cli_open_source_e(const struct config *cfg, const char *backend, con
 	cc.config = cc.config ? cc.config : cfg;
 	cc.read_only = cc.read_only || read_only;
 	cc.progress = cli_say_progress;
+	cc.ask_secret = cli_ask_password;
 	enum status st = backend_open(&cc, out, e);
 	free(expanded);
 	return st;

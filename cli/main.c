@@ -17,8 +17,10 @@
 #include "../core/config.h"
 #include "../core/text.h"
 #include "../tui/tui.h"
+#include "../api_client/aws_settings.h"
 #include "cli.h"
 #include "alarms_cmd.h"
+#include "db_cmd.h"
 
 
 struct options {
@@ -31,6 +33,9 @@ struct options {
 	bool no_color;
 	bool ascii;
 	bool no_history;
+	bool alarms;
+	const char *profile;
+	const char *region;
 };
 
 static void usage(FILE *out)
@@ -52,6 +57,9 @@ static void usage(FILE *out)
 	      "  --no-color           no colours (as NO_COLOR=1)\n"
 	      "  --ascii              ASCII instead of Unicode symbols\n"
 	      "  --no-history         do not read or write prompt histories\n"
+	      "  --alarms             open on the alarm screen, with no data source\n"
+	      "  --profile NAME       AWS profile for the alarm and cost screens\n"
+	      "  --region REGION      AWS region of the application\n"
 	      "  -h, --help           this help\n"
 	      "  -V, --version        the version\n"
 	      "\n"
@@ -62,7 +70,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_OFFLINE = 256, OPT_PG, OPT_API, OPT_CONFIG, OPT_RO, OPT_NOCOLOR, OPT_ASCII,
-	       OPT_NOHIST, OPT_MANKEYS };
+	       OPT_NOHIST, OPT_MANKEYS, OPT_ALARMS, OPT_PROFILE, OPT_REGION };
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -75,6 +83,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"ascii", no_argument, NULL, OPT_ASCII},
 		{"no-history", no_argument, NULL, OPT_NOHIST},
 		{"man-keys", no_argument, NULL, OPT_MANKEYS},
+		{"alarms", no_argument, NULL, OPT_ALARMS},
+		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"region", required_argument, NULL, OPT_REGION},
 		{NULL, 0, NULL, 0},
 	};
 	opterr = 0;
@@ -92,6 +103,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_ASCII: o->ascii = true; break;
 		case OPT_NOHIST: o->no_history = true; break;
 		case OPT_MANKEYS: actions_write_man(stdout); return -1;
+		case OPT_ALARMS: o->alarms = true; break;
+		case OPT_PROFILE: o->profile = optarg; break;
+		case OPT_REGION: o->region = optarg; break;
 		case ':': {
 			char m[200];
 			snprintf(m, sizeof m, "option %s needs a value; see --help", argv[optind - 1]);
@@ -114,6 +128,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int sources = !!o->offline + !!o->pg + !!o->api + !!o->connection;
 	if (sources > 1)
 		return cli_fail(EXIT_USAGE, "give one data source: a connection name, --offline, --pg or --api");
+	if (sources && o->alarms)
+		return cli_fail(EXIT_USAGE, "--alarms opens the alarm screen without a data source; drop the data source (A opens the alarms from the list)");
 	return 0;
 }
 
@@ -131,6 +147,9 @@ int main(int argc, char **argv)
 		return alarms_command(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "cost") == 0)
 		return cost_command(argc - 1, argv + 1);
+	/* `empdir-tui db setup` (cli/db_cmd.c): the pg table and indexes. */
+	if (argc > 1 && strcmp(argv[1], "db") == 0)
+		return db_command(argc - 1, argv + 1);
 	struct options o;
 	memset(&o, 0, sizeof o);
 	int rc = parse_args(argc, argv, &o);
@@ -147,19 +166,40 @@ int main(int argc, char **argv)
 	const char *backend = o.offline ? "offline" : o.pg ? "pg" : o.api ? "http" : NULL;
 	const char *target = o.offline ? o.offline : o.pg ? o.pg : o.api;
 	struct backend *b = NULL;
-	if ((rc = cli_open_source(&cfg, backend, target, name, o.read_only, &b)) != 0)
+	if (!o.alarms && (rc = cli_open_source(&cfg, backend, target, name, o.read_only, &b)) != 0)
 		goto out;
+	/* AWS for the alarm and cost screens, when configured (or asked for). */
+	struct aws_settings aws_settings;
+	aws_settings_init(&aws_settings);
+	struct aws_http *aws = NULL;
+	if (o.alarms || o.profile || o.region || config_find(&cfg, "aws", NULL)) {
+		struct err e = {0};
+		struct aws_http_options ho;
+		memset(&ho, 0, sizeof ho);
+		if (aws_settings_load(&aws_settings, &cfg, o.profile, o.region, &e) != ST_OK) {
+			rc = cli_fail(EXIT_USAGE, e.msg);
+			goto out_aws;
+		}
+		aws_settings_http_options(&aws_settings, &ho);
+		if (aws_http_new(&ho, &aws, &e) != ST_OK && o.alarms) {
+			rc = cli_fail(EXIT_RUNTIME, e.msg);
+			goto out_aws;
+		}
+	}
 	const char *color = config_get(&cfg, "general", "color");
 	struct tui_options topt = {
 		.no_color = o.no_color || (color && strcmp(color, "never") == 0),
 		.ascii = o.ascii || config_get_bool(&cfg, "general", "ascii_borders", false),
 		.history_size = o.no_history ? 0 : (int)config_get_int(&cfg, "general", "history_size", 500),
 		.page_size = (int)config_get_int(&cfg, "general", "page_size", 0),
+		.aws = aws,
+		.aws_settings = aws ? &aws_settings : NULL,
+		.alarms_only = o.alarms,
 	};
 	/* A pulled snapshot can push its edits from the sync screen. */
 	char *snap_path = NULL;
 	struct cli_snapshot snap = {0};
-	if (backend_caps(b) & CAP_JOURNAL) {
+	if (b && (backend_caps(b) & CAP_JOURNAL)) {
 		snap_path = backend == NULL && name ? NULL : xstrdup(target ? target : "");
 		if (!snap_path) {
 			struct conn_config cc;
@@ -175,7 +215,12 @@ int main(int argc, char **argv)
 	}
 	rc = tui_run(b, &topt);
 	free(snap_path);
-	backend_close(b);
+out_aws:
+	if (b)
+		backend_close(b);
+	if (aws)
+		aws_http_free(aws);
+	aws_settings_free(&aws_settings);
 out:
 	config_free(&cfg);
 	return rc;
