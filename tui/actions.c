@@ -53,6 +53,8 @@ static const struct {
 	{SCOPE_FORM, "Add/edit form"},
 	{SCOPE_CONFLICT, "Conflict (someone else changed the record)"},
 	{SCOPE_SYNC, "Sync (offline edits of a pulled snapshot)"},
+	{SCOPE_ALARMS, "Alarms"},
+	{SCOPE_COST, "Cost"},
 	{SCOPE_HELP, "Help"},
 };
 

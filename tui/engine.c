@@ -23,6 +23,7 @@
 
 #include "../core/buf.h"
 #include "../core/text.h"
+#include "../api_client/aws_settings.h"
 #include "prompt.h"
 
 #define MIN_COLS 40
@@ -47,6 +48,9 @@ struct tui {
 	unsigned long idle_n;
 	bool cancel_on_input;      /* typing supersedes the running query */
 	const struct tui_options *opt;
+	struct cw_summary alarms;  /* for the status-bar badge */
+	bool have_alarms;
+	time_t next_alarm_poll;    /* background refresh of the badge; 0: none */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -85,6 +89,14 @@ static void install_signals(void)
 /* ---- small API for screens ---- */
 
 struct backend *tui_backend(struct tui *t) { return t->backend; }
+struct aws_http *tui_aws(struct tui *t) { return t->opt->aws; }
+const struct aws_settings *tui_aws_settings(struct tui *t) { return t->opt->aws_settings; }
+
+void tui_set_alarm_summary(struct tui *t, struct cw_summary s)
+{
+	t->alarms = s;
+	t->have_alarms = true;
+}
 const struct tui_options *tui_options_of(struct tui *t) { return t->opt; }
 
 struct screen *tui_root(struct tui *t)
@@ -94,7 +106,7 @@ struct screen *tui_root(struct tui *t)
 		s = s->below;
 	return s;
 }
-bool tui_read_only(struct tui *t) { return !(backend_caps(t->backend) & CAP_WRITE); }
+bool tui_read_only(struct tui *t) { return !t->backend || !(backend_caps(t->backend) & CAP_WRITE); }
 bool tui_ascii(struct tui *t) { return t->ascii; }
 
 void tui_message(struct tui *t, enum msg_level lv, const char *fmt, ...)
@@ -205,13 +217,24 @@ void tui_draw_text(WINDOW *w, int y, int x, const char *untrusted, int cols, att
 
 void tui_draw_status(struct tui *t, WINDOW *w, int y, int cols, const char *info)
 {
-	char desc[256];
-	backend_describe(t->backend, desc, sizeof desc);
+	char desc[256] = "no data source";
+	if (t->backend)
+		backend_describe(t->backend, desc, sizeof desc);
 	struct buf line = BUF_INIT;
 	buf_printf(&line, " %s%s%s", desc, info && *info ? " | " : "", info ? info : "");
 	if (t->busy)
 		buf_printf(&line, " | %s...", t->busy);
-	tui_draw_text(w, y, 0, buf_str(&line), cols, tui_attr(t, ROLE_STATUS), true);
+	/* The alarm badge sits at the right end, on every screen. */
+	char badge[64] = "";
+	if (t->have_alarms && t->alarms.alarm)
+		snprintf(badge, sizeof badge, " %zu ALARM%s (A) ", t->alarms.alarm, t->alarms.alarm == 1 ? "" : "S");
+	int bw = (int)strlen(badge);
+	if (bw && cols > bw + 20) {
+		tui_draw_text(w, y, 0, buf_str(&line), cols - bw, tui_attr(t, ROLE_STATUS), true);
+		tui_draw_text(w, y, cols - bw, badge, bw, tui_attr(t, ROLE_ERROR) | A_REVERSE, true);
+	} else {
+		tui_draw_text(w, y, 0, buf_str(&line), cols, tui_attr(t, ROLE_STATUS), true);
+	}
 	buf_free(&line);
 }
 
@@ -380,6 +403,14 @@ static void run_global(struct tui *t, enum action a)
 	case ACT_REDRAW:
 		clearok(curscr, TRUE);
 		break;
+	case ACT_ALARMS:
+		if (t->top && strcmp(t->top->ops->name, "alarms") != 0)
+			tui_push(t, alarms_screen_new(t));
+		break;
+	case ACT_COST:
+		if (t->top && strcmp(t->top->ops->name, "cost") != 0)
+			tui_push(t, cost_screen_new(t));
+		break;
 	default:
 		break;
 	}
@@ -508,6 +539,42 @@ static void handle_key(struct tui *t, int r, wint_t wc)
 	dispatch(t, key, is_code);
 }
 
+static bool wants_timer(struct tui *t)
+{
+	if (t->next_alarm_poll)
+		return true;
+	for (struct screen *s = t->top; s; s = s->below)
+		if (s->ops->timer)
+			return true;
+	return false;
+}
+
+/* Once a second at most: screens' timers and the badge's background poll. */
+static void run_timers(struct tui *t)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	if (now == last)
+		return;
+	last = now;
+	if (t->top && t->top->ops->timer)
+		t->top->ops->timer(t->top, t);
+	if (t->next_alarm_poll && now >= t->next_alarm_poll && (!t->top || strcmp(t->top->ops->name, "alarms") != 0)) {
+		const struct aws_settings *s = t->opt->aws_settings;
+		struct cw_alarm_query q = {.names = (const char *const *)s->alarm_names.v,
+					   .n_names = s->alarm_names.n, .prefix = s->alarm_prefix};
+		struct cw_alarm_list l;
+		memset(&l, 0, sizeof l);
+		struct err e = {0};
+		t->busy = NULL;
+		if (cw_describe_alarms(t->opt->aws, &q, &l, NULL, &e) == ST_OK)
+			tui_set_alarm_summary(t, cw_alarm_summary(&l));
+		cw_alarm_list_free(&l);
+		t->busy = NULL;
+		t->next_alarm_poll = now + (s->refresh_seconds > 0 ? s->refresh_seconds : AWS_DEFAULT_REFRESH_SECONDS);
+	}
+}
+
 static bool terminal_usable(void)
 {
 	const char *cup = tigetstr("cup");
@@ -571,23 +638,29 @@ int tui_run(struct backend *b, const struct tui_options *opt)
 	prompt_setup(opt->history_size, state_dir);
 	free(state_dir);
 	struct backend_waiter w = {.input_fd = STDIN_FILENO, .tick = wait_tick, .notify = wait_notify, .ctx = &t};
-	backend_set_waiter(b, &w);
+	if (b)
+		backend_set_waiter(b, &w);
+	if (opt->aws)
+		aws_http_set_waiter(opt->aws, &w);
 	int rows, cols;
 	getmaxyx(stdscr, rows, cols);
 	prompt_resize(rows, cols);
 
 	struct err e = {0};
 	int status = 0;
-	struct screen *list = list_screen_new(&t, opt->page_size, &e);
-	if (!list) {
+	struct screen *root = opt->alarms_only || !b ? alarms_screen_new(&t) : list_screen_new(&t, opt->page_size, &e);
+	if (!root) {
 		t.quit = true;
 		status = 1;
 	} else {
-		tui_push(&t, list);
-		const char *hint = backend_hint(b);
+		tui_push(&t, root);
+		const char *hint = b ? backend_hint(b) : NULL;
 		if (hint)
 			tui_message(&t, MSG_WARN, "%s", hint);
 	}
+	/* The badge: alarms polled in the background while other screens show. */
+	if (opt->aws && opt->aws_settings && !opt->alarms_only)
+		t.next_alarm_poll = time(NULL);
 	int idle_polls = 0;
 	while (!t.quit && !got_signal) {
 		/* Drain everything typed before drawing: a paste costs one frame. */
@@ -601,10 +674,11 @@ int tui_run(struct backend *b, const struct tui_options *opt)
 		t.busy = NULL;
 		if (t.quit || got_signal)
 			break;
+		run_timers(&t);
 		draw_all(&t);
 		idle_mark(&t);
 		struct pollfd pfd[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = sig_pipe[0], .events = POLLIN}};
-		int pr = poll(pfd, sig_pipe[0] >= 0 ? 2 : 1, -1);
+		int pr = poll(pfd, sig_pipe[0] >= 0 ? 2 : 1, wants_timer(&t) ? 1000 : -1);
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd[0].revents & POLLIN))

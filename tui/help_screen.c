@@ -13,7 +13,7 @@ struct help_screen {
 	int lines; /* lines the last draw produced */
 };
 
-static const unsigned groups[] = {SCOPE_GLOBAL, SCOPE_LIST, SCOPE_DETAIL, SCOPE_FORM, SCOPE_CONFLICT, SCOPE_SYNC};
+static const unsigned groups[] = {SCOPE_GLOBAL, SCOPE_LIST, SCOPE_DETAIL, SCOPE_FORM, SCOPE_CONFLICT, SCOPE_SYNC, SCOPE_ALARMS, SCOPE_COST};
 
 static void help_draw(struct screen *s, struct tui *t, WINDOW *w, int h, int cols)
 {

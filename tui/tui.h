@@ -17,7 +17,10 @@
 #include <ncursesw/curses.h>
 
 #include "../api_client/backend.h"
+#include "../api_client/cloudwatch.h"
 #include "actions.h"
+
+struct aws_settings;
 
 struct tui;
 struct screen;
@@ -34,6 +37,8 @@ struct screen_ops {
 	/* The terminal was resized or a screen above was closed. May be NULL. */
 	void (*relayout)(struct screen *s, struct tui *t);
 	void (*destroy)(struct screen *s);
+	/* Called about once a second (automatic refresh, countdowns); may be NULL. */
+	void (*timer)(struct screen *s, struct tui *t);
 	/* Printable keys go to key() before the action table (typing in a form). */
 	bool text_input;
 };
@@ -55,6 +60,11 @@ struct tui_options {
 	const char *snapshot_path;
 	enum status (*open_source)(void *ctx, struct backend **out, struct err *e);
 	void *open_source_ctx;
+	/* AWS for the alarm and cost screens (NULL: not configured), and
+	 * whether the program runs for them alone (--alarms, no data source). */
+	struct aws_http *aws;
+	const struct aws_settings *aws_settings;
+	bool alarms_only;
 	const char *state_dir;
 };
 
@@ -108,6 +118,12 @@ struct screen *detail_screen_new(const struct employee *emp);
 struct screen *form_screen_new(const struct employee *emp);
 struct screen *help_screen_new(void);
 struct screen *sync_screen_new(struct tui *t, struct err *e);
+struct screen *alarms_screen_new(struct tui *t);
+struct screen *cost_screen_new(struct tui *t);
+struct aws_http *tui_aws(struct tui *t);
+const struct aws_settings *tui_aws_settings(struct tui *t);
+/* The alarm counts, for the status-bar badge every screen shows. */
+void tui_set_alarm_summary(struct tui *t, struct cw_summary s);
 /* The options the program was started with (for the sync screen). */
 const struct tui_options *tui_options_of(struct tui *t);
 
