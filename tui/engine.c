@@ -688,6 +688,11 @@ int tui_run(struct backend *b, const struct tui_options *opt)
 		if (idle_polls > 100)
 			break;
 	}
+	if (t.confirm_cb) { /* a question left open: its answer is no */
+		void (*cb)(struct tui *, void *, bool) = t.confirm_cb;
+		t.confirm_cb = NULL;
+		cb(&t, t.confirm_ctx, false);
+	}
 	while (t.top) {
 		struct screen *s = t.top;
 		t.top = s->below;

@@ -152,6 +152,8 @@ static void list_draw(struct screen *s, struct tui *t, WINDOW *win, int h, int c
 		buf_printf(&info, "%ld/?", pos + 1);
 	else if (total >= 0)
 		buf_printf(&info, "%ld rows", total);
+	else /* walking from the end without a count: say how far from it */
+		buf_printf(&info, "%ld from the end", (long)(l->pager.dropped + l->pager.sel) + 1);
 	buf_printf(&info, " | sort %s %s", sort_key_name(l->pager.sort), l->pager.desc ? "desc" : "asc");
 	if (l->pager.filter)
 		buf_printf(&info, " | search \"%s\"", l->pager.filter);
