@@ -3,6 +3,7 @@
  * parameters (and the sslmode default), waiting on sockets, error messages,
  * connecting, running a statement, reconnecting. */
 #include "pg_session.h"
+#include "rds_iam.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -662,6 +663,43 @@ static void wipe_password(char *pw, size_t n)
 	explicit_bzero(pw, n);
 }
 
+/* auth = iam: a fresh RDS token as the password, for the host, port and
+ * user libpq will really use (after conninfo, PG* and the service file). */
+static enum status iam_refresh(struct pg_session *c, struct err *e)
+{
+	size_t n = c->keys.n;
+	const char **k = xcalloc(n + 1, sizeof *k), **v = xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		k[i] = c->keys.v[i], v[i] = c->vals.v[i];
+	PGconn *probe = PQconnectStartParams(k, v, 1);
+	free(k);
+	free(v);
+	PQconninfoOption *opts = probe ? PQconninfo(probe) : NULL;
+	const char *host = NULL, *port = NULL, *user = NULL;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+		if (strcmp(o->keyword, "host") == 0) host = o->val;
+		else if (strcmp(o->keyword, "port") == 0) port = o->val;
+		else if (strcmp(o->keyword, "user") == 0) user = o->val;
+	}
+	struct buf token = BUF_INIT;
+	struct rds_iam_request r = {.host = host, .port = port ? atoi(port) : 0, .user = user,
+				    .region = c->iam_region, .profile = c->iam_profile};
+	enum status st = rds_iam_token(&r, &token, e);
+	if (opts)
+		PQconninfoFree(opts);
+	if (probe)
+		PQfinish(probe);
+	if (st == ST_OK) {
+		if (c->password) {
+			wipe_password(c->password, strlen(c->password));
+			free(c->password);
+		}
+		c->password = xstrdup(token.data);
+	}
+	rds_iam_token_wipe(&token);
+	return st;
+}
+
 enum status pg_session_open(struct pg_session *c, const struct conn_config *cfg, struct backend *owner,
 			 struct err *e)
 {
@@ -672,13 +710,23 @@ enum status pg_session_open(struct pg_session *c, const struct conn_config *cfg,
 		? conn_get_int(cfg, "statement_timeout", 0) : -1;
 	c->reconnect_limit_s = 120;
 	const char *auth = conn_get(cfg, "auth");
-	if (auth && strcmp(auth, "password") != 0 && strcmp(auth, "none") != 0)
+	if (auth && strcmp(auth, "password") != 0 && strcmp(auth, "none") != 0 && strcmp(auth, "iam") != 0)
 		return err_set(e, ST_UNSUPPORTED,
-			       "auth = %s is not supported for pg connections yet; use auth = password "
-			       "(~/.pgpass, PGPASSWORD, or asked)", auth);
+			       "auth = %s is not supported for pg connections; use password or iam", auth);
 	enum status st = build_params(c, cfg, e);
 	if (st != ST_OK)
 		return st;
+	if (auth && strcmp(auth, "iam") == 0) {
+		const char *region = conn_get(cfg, "region");
+		const char *profile = cfg->config ? config_get(cfg->config, "aws", "profile") : NULL;
+		if (!region && cfg->config)
+			region = config_get(cfg->config, "aws", "region");
+		c->iam = true;
+		c->iam_region = region ? xstrdup(region) : NULL;
+		c->iam_profile = profile ? xstrdup(profile) : NULL;
+		if ((st = iam_refresh(c, e)) != ST_OK)
+			return st;
+	}
 	bool needs_pw, permanent;
 	c->progress = cfg->progress;
 	st = connect_once(c, "connecting to the database", &needs_pw, &permanent, e);
@@ -706,6 +754,8 @@ void pg_session_close(struct pg_session *c)
 		wipe_password(c->password, strlen(c->password));
 		free(c->password);
 	}
+	free(c->iam_region);
+	free(c->iam_profile);
 	strvec_free(&c->keys);
 	strvec_free(&c->vals);
 	memset(c, 0, sizeof *c);
@@ -727,7 +777,9 @@ static enum status reconnect(struct pg_session *c, struct err *e)
 		if (delay > 0 && !sleep_ticking(c, (long)(delay * 1000), "waiting to reconnect"))
 			return err_set(e, ST_CANCELLED, "cancelled while reconnecting to %s", c->where);
 		bool needs_pw, permanent;
-		enum status st = connect_once(c, "reconnecting to the database", &needs_pw, &permanent, e);
+		enum status st = c->iam ? iam_refresh(c, e) : ST_OK; /* tokens last 15 minutes */
+		if (st == ST_OK)
+			st = connect_once(c, "reconnecting to the database", &needs_pw, &permanent, e);
 		if (st == ST_OK) {
 			snprintf(msg, sizeof msg, "reconnected to the database");
 			notify(c, msg);

@@ -33,6 +33,8 @@ struct pg_session {
 	struct strvec keys;    /* connection parameters (libpq keywords and values) */
 	struct strvec vals;
 	char *password;        /* asked once, kept for reconnects; wiped at close */
+	bool iam;              /* auth = iam: password is an RDS token, renewed per connect */
+	char *iam_region, *iam_profile;
 	bool read_only;        /* default_transaction_read_only = on, every session */
 	long statement_timeout_s; /* -1: leave the server's setting */
 	int connect_timeout_s;
