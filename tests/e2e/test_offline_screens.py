@@ -381,3 +381,25 @@ def test_wide_and_combining_text_keeps_columns_aligned(tmp_path):
         assert "…" in t.screen()  # long names are cut on a character boundary
     finally:
         t.close()
+
+
+def test_command_line_completion_and_history(tui):
+    t = tui()
+    t.keys(":")
+    t.type("so")
+    t.keys("Tab")
+    assert ":sort" in t.screen().split("\n")[-2]  # the common prefix of sort, sort-name, ...
+    t.type(" loc")
+    t.keys("Tab")
+    assert ":sort location" in t.screen().split("\n")[-2]
+    t.type("desc")
+    t.keys("Enter")
+    assert "Location ▼" in t.screen()
+    t.keys(":", "Up")  # the command history
+    assert ":sort location desc" in t.screen().split("\n")[-2]
+    t.keys("Escape")
+    t.keys(":")
+    t.type("re")
+    t.keys("Tab")
+    s = t.screen()
+    assert "reload" in s and "reverse" in s  # ambiguous: the candidates are listed
