@@ -133,6 +133,7 @@ void backend_notify(struct backend *b, const char *msg);
 enum status backend_refuse_read_only(struct backend *b, struct err *e);
 
 extern const struct backend_ops offline_backend_ops; /* offline/ */
+extern const struct backend_ops http_backend_ops;    /* api_client/http_backend.c */
 extern const struct backend_ops pg_backend_ops;      /* api_client/pg_backend.c */
 
 #endif

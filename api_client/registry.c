@@ -5,6 +5,7 @@
 
 static const struct backend_ops *const backends[] = {
 	&offline_backend_ops,
+	&http_backend_ops,
 	&pg_backend_ops,
 };
 
