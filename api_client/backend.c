@@ -65,6 +65,16 @@ void backend_set_waiter(struct backend *b, const struct backend_waiter *w)
 		b->waiter = (struct backend_waiter){-1, NULL, NULL, NULL};
 }
 
+bool backend_filter_blank(const char *f)
+{
+	if (!f)
+		return true;
+	for (; *f; f++)
+		if (*f != ' ' && *f != '\t')
+			return false;
+	return true;
+}
+
 bool backend_tick(struct backend *b, const char *what)
 {
 	return b->waiter.tick ? b->waiter.tick(b->waiter.ctx, what) : false;

@@ -137,3 +137,4 @@ extern const struct backend_ops http_backend_ops;    /* api_client/http_backend.
 extern const struct backend_ops pg_backend_ops;      /* api_client/pg_backend.c */
 
 #endif
+bool backend_filter_blank(const char *filter); /* NULL, empty or only blanks: no filter */

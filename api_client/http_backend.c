@@ -47,15 +47,6 @@ static long long now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static bool filter_blank(const char *f)
-{
-	if (!f)
-		return true;
-	for (; *f; f++)
-		if (*f != ' ' && *f != '\t')
-			return false;
-	return true;
-}
 
 /* ---- answers ---- */
 
@@ -280,14 +271,14 @@ static enum status http_list_page(struct backend *b, const struct page_query *q,
 {
 	long total;
 	memset(out, 0, sizeof *out);
-	return list_request(hb(b), filter_blank(q->filter) ? NULL : q->filter, q->sort, q->desc,
+	return list_request(hb(b), backend_filter_blank(q->filter) ? NULL : q->filter, q->sort, q->desc,
 			    q->limit, q->after, out, &total, e);
 }
 
 static enum status http_count(struct backend *b, const char *filter, long *n, struct err *e)
 {
 	struct http_backend *h = hb(b);
-	const char *f = filter_blank(filter) ? NULL : filter;
+	const char *f = backend_filter_blank(filter) ? NULL : filter;
 	*n = -1;
 	if (h->total_known && now_ms() - h->total_at < TOTAL_FRESH_MS &&
 	    (f ? h->total_filter && strcmp(f, h->total_filter) == 0 : !h->total_filter)) {

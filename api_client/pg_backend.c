@@ -200,15 +200,6 @@ static enum status pg_open(const struct conn_config *cfg, struct backend **out, 
 
 /* ---- search ---- */
 
-static bool filter_empty(const char *f)
-{
-	if (!f)
-		return true;
-	for (; *f; f++)
-		if (*f != ' ' && *f != '\t')
-			return false;
-	return true;
-}
 
 /* '%' + text with \ % _ escaped + '%', for ILIKE (backslash is LIKE's escape). */
 static char *like_pattern(const char *text)
@@ -247,7 +238,7 @@ struct search {
 static void search_init(struct search *s, const char *filter)
 {
 	memset(s, 0, sizeof *s);
-	s->on = !filter_empty(filter);
+	s->on = !backend_filter_blank(filter);
 	if (!s->on)
 		return;
 	s->pat = like_pattern(filter);

@@ -557,15 +557,6 @@ static bool plan_search(struct offline *o, const char *filter, struct buf *q, lo
 	return true;
 }
 
-static bool filter_empty(const char *f)
-{
-	if (!f)
-		return true;
-	for (; *f; f++)
-		if (*f != ' ' && *f != '\t')
-			return false;
-	return true;
-}
 
 /* One page with a given plan. Returns the SQLite code (SQLITE_DONE on
  * success); out is filled only then. */
@@ -574,7 +565,7 @@ static int run_page(struct offline *o, const struct page_query *q, bool rare, co
 {
 	const char *col = sort_cols[q->sort];
 	const char *dir = q->desc ? "DESC" : "ASC";
-	bool filtered = !filter_empty(q->filter);
+	bool filtered = !backend_filter_blank(q->filter);
 	struct buf sql = BUF_INIT;
 	buf_printf(&sql, "SELECT " ROW_COLS ", e.%s FROM ", col);
 	if (rare)
@@ -626,7 +617,7 @@ static enum status offline_list_page(struct backend *b, const struct page_query 
 {
 	struct offline *o = off(b);
 	memset(out, 0, sizeof *out);
-	bool filtered = !filter_empty(q->filter);
+	bool filtered = !backend_filter_blank(q->filter);
 	struct buf fts = BUF_INIT, cval = BUF_INIT;
 	const char *cid = NULL;
 	enum status status = ST_OK;
@@ -666,7 +657,7 @@ static enum status offline_count(struct backend *b, const char *filter, long *n,
 {
 	struct offline *o = off(b);
 	*n = -1;
-	bool filtered = !filter_empty(filter);
+	bool filtered = !backend_filter_blank(filter);
 	if (!filtered && o->total >= 0) {
 		*n = o->total;
 		return ST_OK;
