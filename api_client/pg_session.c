@@ -3,6 +3,7 @@
  * parameters (and the sslmode default), waiting on sockets, error messages,
  * connecting, running a statement, reconnecting. */
 #include "pg_session.h"
+#include "pg_session_internal.h"
 #include "rds_iam.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #define TICK_MS 100
 #define DRAIN_LIMIT_MS 3000
 #define CANCEL_VERDICT_MS 10000
+#define CANCEL_RESEND_MS 1000
 #define PROGRESS_AFTER_MS 1000
 #define READ_RETRIES 3
 #define MAX_BACKOFF_S 10.0
@@ -471,12 +473,19 @@ static enum status collect(struct pg_session *c, const struct pg_stmt *s, const 
 			   PGresult **res, struct err *e)
 {
 	bool cancelled = false;
-	struct timespec verdict_by;
+	struct timespec verdict_by, resend_at;
 	PGresult *keep = NULL;
 	for (;;) {
 		while (PQisBusy(c->conn)) {
 			enum wait_result w = wait_io(c, PQsocket(c->conn), POLLIN, what, !cancelled,
-						     cancelled ? &verdict_by : NULL);
+						     cancelled ? &resend_at : NULL);
+			if (w == W_TIMEOUT && ms_between(now(), verdict_by) > 0) {
+				/* A cancel that reached the server before it started the
+				 * statement is ignored: ask again until the verdict. */
+				request_cancel(c);
+				resend_at = after_ms(CANCEL_RESEND_MS);
+				continue;
+			}
 			if (w == W_TIMEOUT) {
 				/* No verdict on a cancelled write: the connection is as good
 				 * as dead; the caller checks what happened. */
@@ -493,6 +502,7 @@ static enum status collect(struct pg_session *c, const struct pg_stmt *s, const 
 				}
 				what = "cancelling: waiting for the database to confirm";
 				verdict_by = after_ms(CANCEL_VERDICT_MS);
+				resend_at = after_ms(CANCEL_RESEND_MS);
 				continue;
 			}
 			if (w == W_ERROR || !PQconsumeInput(c->conn)) {
@@ -526,10 +536,9 @@ static enum status collect(struct pg_session *c, const struct pg_stmt *s, const 
 	return ST_OK;
 }
 
-static enum status run(struct pg_session *c, const struct pg_stmt *s, const char *what,
-		       PGresult **res, struct err *e)
+static enum status send_stmt(struct pg_session *c, const struct pg_stmt *s, const char *what,
+			     struct err *e)
 {
-	*res = NULL;
 	c->sent = false;
 	c->lost = false;
 	c->last_tick = c->op_start = now();
@@ -540,7 +549,14 @@ static enum status run(struct pg_session *c, const struct pg_stmt *s, const char
 		return lost(c, e);
 	}
 	c->sent = true;
-	enum status st = flush(c, what, e);
+	return flush(c, what, e);
+}
+
+static enum status run(struct pg_session *c, const struct pg_stmt *s, const char *what,
+		       PGresult **res, struct err *e)
+{
+	*res = NULL;
+	enum status st = send_stmt(c, s, what, e);
 	return st == ST_OK ? collect(c, s, what, res, e) : st;
 }
 
@@ -848,4 +864,56 @@ enum status pg_session_read(struct pg_session *c, const char *sql, int nparams,
 			return st;
 	}
 	return st;
+}
+
+/* ---- for pg_copy.c (pg_session_internal.h) ---- */
+
+enum status pgs_begin(struct pg_session *c, const struct pg_stmt *s, const char *what, struct err *e)
+{
+	c->sent = false;
+	c->lost = false;
+	enum status st = ready(c, e);
+	return st == ST_OK ? send_stmt(c, s, what, e) : st;
+}
+
+enum pgs_wait pgs_wait(struct pg_session *c, short events, const char *what, bool cancellable,
+		       const struct timespec *deadline)
+{
+	switch (wait_io(c, PQsocket(c->conn), events, what, cancellable, deadline)) {
+	case W_READY: return PGS_READY;
+	case W_CANCEL: return PGS_CANCEL;
+	case W_TIMEOUT: return PGS_TIMEOUT;
+	default: return PGS_ERROR;
+	}
+}
+
+struct timespec pgs_after_ms(long ms)
+{
+	return after_ms(ms);
+}
+
+enum status pgs_lost(struct pg_session *c, struct err *e)
+{
+	return lost(c, e);
+}
+
+enum status pgs_result_error(struct pg_session *c, const PGresult *r, bool cancelled, bool write,
+			     struct err *e)
+{
+	if (is_connection_state(PQresultErrorField(r, PG_DIAG_SQLSTATE)) ||
+	    PQstatus(c->conn) == CONNECTION_BAD)
+		return lost(c, e);
+	return result_error(c, r, cancelled, write, e);
+}
+
+void pgs_cancel(struct pg_session *c)
+{
+	request_cancel(c);
+}
+
+bool pgs_tick_due(struct pg_session *c, const char *what)
+{
+	if (ms_between(c->last_tick, now()) < TICK_MS)
+		return false;
+	return tick(c, what);
 }

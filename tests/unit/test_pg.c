@@ -1018,6 +1018,9 @@ static PGconn *locker;
 static void lock_table(void)
 {
 	locker = raw_connect();
+	/* If a failed CHECK skips unlock_table, the server ends the lock itself
+	 * instead of leaving every later test blocked behind it. */
+	sql_on(locker, "SET idle_in_transaction_session_timeout = '20s'");
 	sql_on(locker, "BEGIN");
 	sql_on(locker, "LOCK TABLE employees IN ACCESS EXCLUSIVE MODE");
 }
