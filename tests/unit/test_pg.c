@@ -1062,7 +1062,10 @@ TEST(slow_statements_tick_cancel_and_time_out)
 	tw_reset();
 	tw.cancel_after_ms = 300;
 	employee_set(&got, EF_LOCATION, "Cancelled");
-	CHECK_INT(backend_replace(b, &got, &cur, &e), ST_CANCELLED);
+	enum status wst = backend_replace(b, &got, &cur, &e);
+	if (wst != ST_CANCELLED)
+		fprintf(stderr, "  cancelled write: %s (after %ld ms, %d ticks)\n", e.msg, ms_since(tw.start), tw.ticks);
+	CHECK_INT(wst, ST_CANCELLED);
 	CHECK(strstr(e.msg, "nothing was changed") != NULL);
 	unlock_table();
 	CHECK_INT(sql_long("SELECT count(*) FROM employees WHERE location = 'Cancelled'", NULL), 0);
