@@ -67,6 +67,11 @@ void page_free(struct page *p);
 
 struct backend;
 
+/* Receives one record of a stream (stream_all); the record is only valid
+ * during the call. A status other than ST_OK (with e filled) stops the
+ * stream. */
+typedef enum status (*backend_row_fn)(void *ctx, const struct employee *r, struct err *e);
+
 struct backend_ops {
 	const char *name; /* "offline", "pg", "http" */
 	/* Open from a connection description; on failure fill e and leave *out NULL. */
@@ -95,6 +100,12 @@ struct backend_ops {
 	void (*describe)(struct backend *b, char *out, size_t outsz);
 	/* A hint worth showing once (e.g. "no trigram index: search scans"), or NULL. */
 	const char *(*hint)(struct backend *b);
+	/* Optional (NULL: callers page through list_page). Every record, as fast
+	 * as the source can send them (pg: the COPY protocol), in ascending byte
+	 * order of id so a receiver's indexes grow at their end, each with its
+	 * version. A row() failure stops the stream and is returned as it is.
+	 * The waiter ticks while waiting; Esc cancels (ST_CANCELLED). */
+	enum status (*stream_all)(struct backend *b, backend_row_fn row, void *ctx, struct err *e);
 };
 
 /* The common part every backend embeds first (struct offline { struct backend base; ... }). */
@@ -123,11 +134,25 @@ enum status backend_replace(struct backend *b, const struct employee *in,
 			    struct employee *current, struct err *e);
 enum status backend_remove(struct backend *b, const char *id, const char *version,
 			   struct employee *current, struct err *e);
+/* Whether the backend offers stream_all; backend_stream_all() says
+ * ST_UNSUPPORTED when it does not. */
+static inline bool backend_can_stream(const struct backend *b)
+{
+	return b->ops->stream_all != NULL;
+}
+static inline enum status backend_stream_all(struct backend *b, backend_row_fn row, void *ctx,
+					     struct err *e)
+{
+	if (!b->ops->stream_all)
+		return err_set(e, ST_UNSUPPORTED, "the %s backend cannot stream every record", b->ops->name);
+	return b->ops->stream_all(b, row, ctx, e);
+}
 unsigned backend_caps(struct backend *b);
 void backend_describe(struct backend *b, char *out, size_t outsz);
 const char *backend_hint(struct backend *b);
 
 /* Helpers for backends. */
+bool backend_filter_blank(const char *filter); /* NULL, empty or only blanks: no filter */
 bool backend_tick(struct backend *b, const char *what); /* true: cancelled */
 void backend_notify(struct backend *b, const char *msg);
 enum status backend_refuse_read_only(struct backend *b, struct err *e);
@@ -137,4 +162,3 @@ extern const struct backend_ops http_backend_ops;    /* api_client/http_backend.
 extern const struct backend_ops pg_backend_ops;      /* api_client/pg_backend.c */
 
 #endif
-bool backend_filter_blank(const char *filter); /* NULL, empty or only blanks: no filter */

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "alarms_cmd.h"
 #include "db_cmd.h"
+#include "import_cmd.h"
 
 
 struct options {
@@ -150,6 +151,9 @@ int main(int argc, char **argv)
 	/* `empdir-tui db setup` (cli/db_cmd.c): the pg table and indexes. */
 	if (argc > 1 && strcmp(argv[1], "db") == 0)
 		return db_command(argc - 1, argv + 1);
+	/* `empdir-tui import` (cli/import_cmd.c): the legacy SQLite file into pg. */
+	if (argc > 1 && strcmp(argv[1], "import") == 0)
+		return import_command(argc - 1, argv + 1);
 	struct options o;
 	memset(&o, 0, sizeof o);
 	int rc = parse_args(argc, argv, &o);

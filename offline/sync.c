@@ -24,6 +24,12 @@ static const char pulled_schema[] =
 	"CREATE TABLE IF NOT EXISTS empdir_meta(key TEXT PRIMARY KEY, value TEXT);"
 	"CREATE TABLE empdir_remote(id TEXT PRIMARY KEY, version TEXT NOT NULL) WITHOUT ROWID;";
 
+/* Conflicts are few; push asks for them before every entry, so they get an
+ * index of their own (else each step scans the whole journal). Created on
+ * push too, for snapshots pulled before it existed. */
+#define CONFLICT_INDEX_SQL \
+	"CREATE INDEX IF NOT EXISTS empdir_journal_conflicts ON empdir_journal(id) WHERE state = 'conflict';"
+
 /* The journal: written by triggers, so every writer's edits are recorded in
  * the edit's own transaction. Sync turns it off (meta journal = off) while
  * it writes what the source already has. */
@@ -31,6 +37,7 @@ static const char journal_schema[] =
 	"CREATE TABLE IF NOT EXISTS empdir_journal(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" at TEXT NOT NULL, op TEXT NOT NULL, id TEXT NOT NULL, base_version TEXT,"
 	" before TEXT, after TEXT, state TEXT NOT NULL DEFAULT 'pending', theirs TEXT);"
+	CONFLICT_INDEX_SQL
 	"CREATE TRIGGER IF NOT EXISTS empdir_journal_ai AFTER INSERT ON employees"
 	" WHEN (SELECT value FROM empdir_meta WHERE key = 'journal') = 'on' BEGIN"
 	" INSERT INTO empdir_journal(at, op, id, base_version, before, after) VALUES ("
@@ -197,7 +204,41 @@ static int insert_row(sqlite3_stmt *ins, sqlite3_stmt *ver, const struct employe
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Copy every row of src into db, page by page. */
+/* Streaming sources (stream_all) send everything in one go, in id order. */
+#define STREAM_PROGRESS_EVERY 10000
+
+struct stream_sink {
+	sqlite3 *db;
+	sqlite3_stmt *ins, *ver;
+	const char *tmp;
+	sync_progress_fn progress;
+	void *ctx;
+	long done, total;
+};
+
+static enum status sink_row(void *arg, const struct employee *r, struct err *e)
+{
+	struct stream_sink *k = arg;
+	if (insert_row(k->ins, k->ver, r) != SQLITE_OK)
+		return db_fail(k->db, e, "cannot write", k->tmp);
+	if (++k->done % STREAM_PROGRESS_EVERY == 0 && k->progress)
+		k->progress(k->ctx, k->done, k->total);
+	return ST_OK;
+}
+
+/* ST_UNSUPPORTED before the first row: the caller pages instead. */
+static enum status stream_rows(struct backend *src, struct stream_sink *k, struct err *e)
+{
+	enum status st = backend_stream_all(src, sink_row, k, e);
+	if (st == ST_UNSUPPORTED && k->done > 0)
+		st = ST_FAIL;
+	if (st == ST_OK && k->progress)
+		k->progress(k->ctx, k->done, k->total);
+	return st;
+}
+
+/* Copy every row of src into db: streamed when the source can, else page
+ * by page. */
 static enum status copy_rows(struct backend *src, sqlite3 *db, sync_progress_fn progress, void *ctx,
 			     const char *tmp, struct err *e)
 {
@@ -210,6 +251,15 @@ static enum status copy_rows(struct backend *src, sqlite3 *db, sync_progress_fn 
 	long total = -1, done = 0;
 	if (backend_caps(src) & CAP_COUNT)
 		backend_count(src, NULL, &total, e);
+	if (backend_can_stream(src)) {
+		struct stream_sink k = {db, ins, ver, tmp, progress, ctx, 0, total};
+		enum status st = stream_rows(src, &k, e);
+		if (st != ST_UNSUPPORTED) {
+			sqlite3_finalize(ins);
+			sqlite3_finalize(ver);
+			return st;
+		}
+	}
 	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
 	char *cursor = NULL;
 	enum status st = ST_OK;
@@ -551,6 +601,7 @@ enum status sync_push(struct backend *dst, const char *path, sync_progress_fn pr
 	enum status st = open_snapshot(path, true, &db, e);
 	if (st != ST_OK)
 		return st;
+	exec(db, CONFLICT_INDEX_SQL); /* only speed depends on it */
 	long total = count_of(db, "SELECT count(*) FROM empdir_journal WHERE state = 'pending'");
 	for (;;) {
 		struct entry en;
