@@ -150,6 +150,11 @@ def test_push_killed_at_random_points_loses_and_duplicates_nothing(pair):
         c.commit()
     c.execute("UPDATE employees SET location = 'Updated' WHERE fullname LIKE 'Person 00%'")
     c.commit()
+    # the same records edited again, and some new ones edited after creation:
+    # a push interrupted between them must not see its own edits as conflicts
+    c.execute("UPDATE employees SET job_title = 'Twice' WHERE fullname LIKE 'Person 00%'")
+    c.execute("UPDATE employees SET job_title = 'Renamed' WHERE fullname LIKE 'Killed 00%'")
+    c.commit()
     c.close()
     expected = rows(snap)
     rnd = random.Random(7)
