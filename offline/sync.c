@@ -1,6 +1,8 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <glob.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +342,26 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 	return st;
 }
 
+/* Temporary files of pulls that were killed: their lock is free. */
+static void remove_stale_pulls(const char *path)
+{
+	struct buf pattern = BUF_INIT;
+	buf_printf(&pattern, "%s.pull-??????", path);
+	glob_t g;
+	if (glob(pattern.data, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			int fd = open(g.gl_pathv[i], O_RDWR);
+			if (fd < 0)
+				continue;
+			if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+				unlink(g.gl_pathv[i]);
+			close(fd);
+		}
+		globfree(&g);
+	}
+	buf_free(&pattern);
+}
+
 enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path,
 		      sync_progress_fn progress, void *ctx, struct err *e)
 {
@@ -352,6 +374,7 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 				       "%s has %ld edit%s not pushed yet; push them first (empdir-tui snapshot push %s) or pull into another file",
 				       path, waiting, waiting == 1 ? "" : "s", path);
 	}
+	remove_stale_pulls(path);
 	struct buf tmp = BUF_INIT;
 	buf_printf(&tmp, "%s.pull-XXXXXX", path);
 	int fd = mkstemp(tmp.data);
@@ -360,7 +383,8 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 		buf_free(&tmp);
 		return st;
 	}
-	close(fd);
+	/* Held while the pull runs: a file nobody holds is a killed pull's. */
+	flock(fd, LOCK_EX);
 	enum status st = write_pulled(src, desc, tmp.data, progress, ctx, e);
 	if (st == ST_OK) {
 		/* The search index, built once here rather than on first open. */
@@ -386,6 +410,7 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 	}
 	if (st != ST_OK)
 		unlink(tmp.data);
+	close(fd);
 	buf_free(&tmp);
 	return st;
 }
