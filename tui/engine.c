@@ -47,6 +47,9 @@ struct tui {
 	FILE *idle_log;            /* EMPDIR_TUI_TEST_IDLE: test synchronisation */
 	unsigned long idle_n;
 	bool cancel_on_input;      /* typing supersedes the running query */
+	struct { int r; wint_t wc; } pending[256]; /* keys typed while a backend waited */
+	int npending;
+	struct timespec last_spin;
 	const struct tui_options *opt;
 	struct cw_summary alarms;  /* for the status-bar badge */
 	bool have_alarms;
@@ -341,20 +344,22 @@ static bool wait_tick(void *ctx, const char *what)
 		nodelay(stdscr, TRUE);
 		wint_t wc;
 		int r;
-		bool cancel = false;
 		while ((r = wget_wch(stdscr, &wc)) != ERR) {
-			if (r == OK && wc == 27) {
-				cancel = true;
-				break;
-			}
-			if (r == OK && wc == 3) { /* Ctrl-C */
-				cancel = true;
-				break;
+			if (r == OK && (wc == 27 || wc == 3)) /* Esc, Ctrl-C: cancel */
+				return true;
+			/* Anything else is kept for when the wait is over. */
+			if (t->npending < (int)(sizeof t->pending / sizeof t->pending[0])) {
+				t->pending[t->npending].r = r;
+				t->pending[t->npending++].wc = wc;
 			}
 		}
-		if (cancel)
-			return true;
 	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long since = (now.tv_sec - t->last_spin.tv_sec) * 1000 + (now.tv_nsec - t->last_spin.tv_nsec) / 1000000;
+	if (since < 100)
+		return false; /* the spinner turns ten times a second, no faster */
+	t->last_spin = now;
 	int rows, cols;
 	getmaxyx(stdscr, rows, cols);
 	if (rows >= MIN_ROWS && cols >= MIN_COLS) {
@@ -667,8 +672,17 @@ int tui_run(struct backend *b, const struct tui_options *opt)
 		nodelay(stdscr, TRUE);
 		wint_t wc;
 		int r, n = 0;
-		while (!t.quit && !got_signal && (r = wget_wch(stdscr, &wc)) != ERR) {
-			handle_key(&t, r, wc);
+		while (!t.quit && !got_signal) {
+			if (t.npending > 0) {
+				/* keys typed while a backend was waiting, in order */
+				struct { int r; wint_t wc; } key = {t.pending[0].r, t.pending[0].wc};
+				memmove(&t.pending[0], &t.pending[1], sizeof t.pending[0] * (size_t)--t.npending);
+				handle_key(&t, key.r, key.wc);
+			} else if ((r = wget_wch(stdscr, &wc)) != ERR) {
+				handle_key(&t, r, wc);
+			} else {
+				break;
+			}
 			n++;
 		}
 		t.busy = NULL;
