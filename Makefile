@@ -90,7 +90,7 @@ san:
 test: san all
 	tests/run
 
-bench: all
+bench:
 	bench/run
 
 man: man/empdir-tui.1

@@ -1,0 +1,360 @@
+"""The benchmarks of issue #6 (snapshots and the legacy import against
+PostgreSQL), side by side with the routes users would otherwise take, on one
+throwaway server (tests/lib/pgtmp.py) in one run:
+
+  pull    `empdir-tui snapshot pull --pg` against `psql -c "\\copy employees
+          TO f.csv CSV HEADER"` followed by `sqlite3 x.db ".import --csv f.csv
+          employees"` (goal: at most 0.6x). A snapshot carries a search index
+          the manual file lacks; the program builds the same index on the
+          manual file's first open, so that is measured too, and the pull is
+          split into its data part and its index part.
+  push    `empdir-tui snapshot push` of 10,000 offline edits to pg (goal < 2 s)
+  import  `empdir-tui import` of 1,000,000 legacy rows against the seed's own
+          route (sqlite3 .schema/.dump, sed, psql), which imports nothing.
+
+    bench/pull_import.py            (bench/run calls it; stdlib Python only)
+    bench/pull_import.py --report   rewrite the .md from the last run's .json
+
+Writes bench/results/pull_import.json and bench/results/pull_import.md (a
+section for BENCHMARKS.md). Environment: BENCH_ROWS (1000000), BENCH_SEED
+(1), BENCH_REPEAT (3), BENCH_PUSH_EDITS (10000), EMPDIR_TUI_BIN and
+EMPDIR_GEN_BIN (default build/empdir-tui, build/empdir-gen).
+"""
+import datetime
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RES = os.path.join(ROOT, "bench", "results")
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import pgtmp  # noqa: E402
+
+BIN = os.environ.get("EMPDIR_TUI_BIN", os.path.join(ROOT, "build", "empdir-tui"))
+GEN = os.environ.get("EMPDIR_GEN_BIN", os.path.join(ROOT, "build", "empdir-gen"))
+SQLITE = shutil.which("sqlite3") or "/usr/bin/sqlite3"
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+SEED = int(os.environ.get("BENCH_SEED", "1"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+PUSH_EDITS = int(os.environ.get("BENCH_PUSH_EDITS", "10000"))
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def env():
+    e = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    e.update(LANG="C.UTF-8", LC_ALL="C.UTF-8", PGCLIENTENCODING="UTF8")
+    return e
+
+
+def timed(cmd, **kw):
+    """Seconds a command took (it must succeed), and its result."""
+    t = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env(), **kw)
+    took = time.monotonic() - t
+    if r.returncode != 0 and not kw.get("input"):
+        raise RuntimeError("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr.strip()[-400:]))
+    return took, r
+
+
+def rm(*paths):
+    for p in paths:
+        for s in ("", "-wal", "-shm", "-journal"):
+            if os.path.exists(p + s):
+                os.unlink(p + s)
+
+
+def count(path):
+    c = sqlite3.connect(path)
+    try:
+        return c.execute("SELECT count(*) FROM employees").fetchone()[0]
+    finally:
+        c.close()
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+# ---- set-up ----
+
+def psql_cmd(srv, dbname):
+    return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(srv.port), "-U",
+            "postgres", "-d", dbname]
+
+
+def conninfo(srv, dbname):
+    return "host=127.0.0.1 port=%d dbname=%s user=postgres" % (srv.port, dbname)
+
+
+def new_database(srv, name, table=True):
+    srv.psql('CREATE DATABASE "%s"' % name, dbname="postgres")
+    if table:
+        srv.psql(pgtmp.TABLE_SQL, dbname=name)
+
+
+def prepare(srv, work):
+    csv = os.path.join(work, "gen.csv")
+    legacy = os.path.join(work, "legacy.db")
+    log("generating %d rows (seed %d): CSV for the table, and the legacy file" % (ROWS, SEED))
+    subprocess.run([GEN, "--rows", str(ROWS), "--seed", str(SEED), "--format", "csv", "--out", csv], check=True)
+    subprocess.run([GEN, "--rows", str(ROWS), "--seed", str(SEED), "--legacy", "--out", legacy], check=True)
+    new_database(srv, "directory")
+    timed(psql_cmd(srv, "directory") + ["-c", "\\copy employees FROM '%s' CSV HEADER" % csv])
+    timed(psql_cmd(srv, "directory") + ["-c", "VACUUM ANALYZE employees"])
+    os.unlink(csv)
+    return legacy
+
+
+# ---- pull ----
+
+def manual_route(srv, work):
+    csv, db = os.path.join(work, "manual.csv"), os.path.join(work, "manual.db")
+    rm(csv, db)
+    t_copy, _ = timed(psql_cmd(srv, "directory") + ["-c", "\\copy employees TO '%s' CSV HEADER" % csv])
+    t_import, _ = timed([SQLITE, db, ".import --csv %s employees" % csv])
+    assert count(db) == ROWS
+    os.unlink(csv)
+    return t_copy, t_import, db
+
+
+def first_open(work, db):
+    """The program's first writable open of db (it builds its search index),
+    without a screen: a push of an empty journal to db as the destination."""
+    src, tiny = os.path.join(work, "tiny-src.db"), os.path.join(work, "tiny.db")
+    rm(src, tiny)
+    c = sqlite3.connect(src)
+    c.execute("CREATE TABLE employees(id varchar(36) primary key, fullname varchar(100) not null, "
+              "location varchar(100) not null, job_title varchar(100) not null, badges text)")
+    c.commit()
+    c.close()
+    timed([BIN, "snapshot", "pull", "--offline", src, tiny])
+    took, r = timed([BIN, "snapshot", "push", tiny, "--offline", db])
+    assert "pushed 0 edits" in r.stdout, r.stdout
+    return took
+
+
+def strip_index(snap, copy):
+    """A copy of a pulled snapshot without the search index the pull built."""
+    rm(copy)
+    shutil.copyfile(snap, copy)
+    c = sqlite3.connect(copy)
+    c.executescript("DROP TABLE empdir_fts; DROP INDEX empdir_by_fullname; DROP INDEX empdir_by_location;"
+                    "DROP INDEX empdir_by_job_title; DELETE FROM empdir_meta WHERE key = 'bookkeeping';")
+    c.close()
+
+
+def bench_pull(srv, work):
+    res = {"manual_copy": [], "manual_import": [], "pull": []}
+    snap = os.path.join(work, "snap.db")
+    for i in range(REPEAT):
+        log("pull, round %d of %d" % (i + 1, REPEAT))
+        t_copy, t_import, manual = manual_route(srv, work)
+        res["manual_copy"].append(t_copy)
+        res["manual_import"].append(t_import)
+        rm(snap)
+        t, _ = timed([BIN, "snapshot", "pull", "--pg", conninfo(srv, "directory"), snap])
+        assert count(snap) == ROWS
+        res["pull"].append(t)
+    res["sizes"] = {"manual_db": os.path.getsize(manual), "snapshot": os.path.getsize(snap)}
+    log("the search index: on the manual file's first open, and alone on a pulled snapshot")
+    res["manual_first_open"] = first_open(work, manual)
+    bare = os.path.join(work, "bare.db")
+    strip_index(snap, bare)
+    res["pull_index_part"] = first_open(work, bare)
+    rm(manual, bare)
+    return res, snap
+
+
+# ---- push ----
+
+def bench_push(srv, snap):
+    log("push of %d offline edits" % PUSH_EDITS)
+    c = sqlite3.connect(snap)
+    c.execute("UPDATE employees SET job_title = 'Moved ' || substr(job_title, 1, 50) WHERE rowid IN "
+              "(SELECT rowid FROM employees ORDER BY id LIMIT ?)", (PUSH_EDITS,))
+    c.commit()
+    waiting = c.execute("SELECT count(*) FROM empdir_journal").fetchone()[0]
+    c.close()
+    assert waiting == PUSH_EDITS, waiting
+    took, r = timed([BIN, "snapshot", "push", snap])
+    assert "pushed %d edits; 0 waiting" % PUSH_EDITS in r.stdout, r.stdout
+    return {"edits": PUSH_EDITS, "seconds": took}
+
+
+# ---- import ----
+
+def seed_route(srv, work, legacy):
+    """The guide's Phase 1 step 2, verbatim (its psql runs without
+    ON_ERROR_STOP, as in the guide, so it goes on after each error)."""
+    new_database(srv, "seedroute", table=False)
+    schema, data = os.path.join(work, "schema.sql"), os.path.join(work, "data.sql")
+    base = ["psql", "-X", "-h", "127.0.0.1", "-p", str(srv.port), "-U", "postgres", "-d", "seedroute"]
+    t = time.monotonic()
+    with open(schema, "w") as f:
+        subprocess.run([SQLITE, legacy, ".schema"], stdout=f, check=True)
+    with open(data, "w") as f:
+        subprocess.run([SQLITE, legacy, ".dump"], stdout=f, check=True)
+    subprocess.run(["sed", "-i", "s/AUTOINCREMENT/SERIAL/g", schema], check=True)
+    subprocess.run(["sed", "-i", "s/INTEGER PRIMARY KEY/INTEGER PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY/g",
+                    schema], check=True)
+    errors = []
+    for path in (schema, data):
+        with open(path) as f:
+            r = subprocess.run(base, stdin=f, capture_output=True, text=True, env=env())
+        errors += [l for l in r.stderr.splitlines() if "ERROR" in l]
+    took = time.monotonic() - t
+    rows = srv.psql("SELECT count(*) FROM employees", dbname="seedroute").strip() or "no table"
+    id_type = srv.psql("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                       "to_regclass('employees') AND attname = 'id'", dbname="seedroute").strip()
+    for p in (schema, data):
+        os.unlink(p)
+    return {"seconds": took, "rows": rows, "id_type": id_type, "errors": len(errors),
+            "first_errors": [e[:160] for e in errors[:3]]}
+
+
+def bench_import(srv, work, legacy):
+    log("import: the seed's route")
+    seed = seed_route(srv, work, legacy)
+    log("import: empdir-tui import")
+    new_database(srv, "imported")
+    took, r = timed([BIN, "import", legacy, "--pg", conninfo(srv, "imported")])
+    rows = int(srv.psql("SELECT count(*) FROM employees", dbname="imported").strip())
+    assert rows == ROWS and "verified %d rows" % ROWS in r.stdout, r.stdout
+    dry, r = timed([BIN, "import", legacy, "--pg", conninfo(srv, "imported"), "--dry-run"])
+    assert "identical: %d" % ROWS in r.stdout, r.stdout
+    return {"seed_route": seed, "ours": {"seconds": took, "rows": rows, "report": r.stdout.strip()},
+            "dry_run_again_seconds": dry}
+
+
+# ---- the report ----
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    ver = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    return {"nproc": os.cpu_count(), "cpu": cpu, "postgres": ver(["psql", "--version"]),
+            "sqlite3": ver([SQLITE, "--version"]).split(" ")[0], "empdir-tui": ver([BIN, "--version"])}
+
+
+def write_report(res):
+    os.makedirs(RES, exist_ok=True)
+    with open(os.path.join(RES, "pull_import.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    p = res["pull"]
+    copy, imp, pull = median(p["manual_copy"]), median(p["manual_import"]), median(p["pull"])
+    manual = copy + imp
+    idx = p["pull_index_part"]
+    data = max(pull - idx, 0.0)
+    push, im = res["push"], res["import"]
+    seed, ours = im["seed_route"], im["ours"]
+    m = res["machine"]
+    verdict = "met" if pull <= 0.6 * manual else "not met"
+    lines = [
+        "## Snapshots and the legacy import against PostgreSQL (issue 6)",
+        "",
+        "%s, %d rows (`empdir-gen --seed %d`), %s, %s on one throwaway server (tests/lib/pgtmp.py: "
+        "local TCP, fsync off), %s. Medians of %d runs; %s." % (
+            res["date"], res["rows"], res["seed"], m["empdir-tui"], m["postgres"],
+            "%d x %s" % (m["nproc"], m["cpu"]), res["repeat"], "bench/pull_import.py"),
+        "",
+        "### snapshot pull vs psql \\copy + sqlite3 .import",
+        "",
+        "| route | seconds | x manual |",
+        "| --- | ---: | ---: |",
+        "| manual: `psql -c \"\\copy employees TO f.csv CSV HEADER\"` | %.2f | |" % copy,
+        "| manual: `sqlite3 x.db \".import --csv f.csv employees\"` | %.2f | |" % imp,
+        "| **manual route** (no search index, no versions, no primary key) | **%.2f** | 1.00 |" % manual,
+        "| **`empdir-tui snapshot pull --pg`** (COPY, versions, search index, fsync'd rename) | **%.2f** | "
+        "**%.2f** |" % (pull, pull / manual),
+        "| of which the data (COPY into employees + empdir_remote, one transaction) | %.2f | %.2f |"
+        % (data, data / manual),
+        "| of which the search index (FTS5 trigram + 3 sort indexes, as on first open) | %.2f | %.2f |"
+        % (idx, idx / manual),
+        "| manual route + the index the program builds on that file's first open | %.2f | %.2f |"
+        % (manual + p["manual_first_open"], (manual + p["manual_first_open"]) / manual),
+        "",
+        "Goal (pull at most 0.6x the manual route): **%s**. Files: manual %.0f MB, snapshot %.0f MB." % (
+            verdict, p["sizes"]["manual_db"] / 1e6, p["sizes"]["snapshot"] / 1e6),
+        "",
+        "### snapshot push",
+        "",
+        "%d offline edits pushed to pg: **%.2f s** (goal < 2 s: **%s**)." % (
+            push["edits"], push["seconds"], "met" if push["seconds"] < 2 else "not met"),
+        "",
+        "### import of the legacy file",
+        "",
+        "| route | seconds | rows in the table afterwards |",
+        "| --- | ---: | --- |",
+        "| the seed's guide: `sqlite3 .schema/.dump`, `sed`, `psql <` | %.2f | %s (id became %s; %d errors) |"
+        % (seed["seconds"], seed["rows"], seed["id_type"] or "?", seed["errors"]),
+        "| `empdir-tui import LEGACY.db --pg ...` (one transaction, verified) | %.2f | %d, counts and "
+        "checksum verified before COMMIT |" % (ours["seconds"], ours["rows"]),
+        "| the same import again with `--dry-run` (all identical) | %.2f | unchanged |" % im["dry_run_again_seconds"],
+        "",
+    ]
+    if seed["first_errors"]:
+        lines += ["The seed's route fails with, first:", ""] + ["    " + e for e in seed["first_errors"]] + [""]
+    lines += [
+        "### What dominates",
+        "",
+        "- **pull**: the search index every snapshot carries (an FTS5 trigram index over four columns and "
+        "three NOCASE sort indexes, what the offline backend builds on a file's first open) is %.0f%% of "
+        "the pull; the manual file has none, and pays %.1f s for the same index on its first open. The data "
+        "part writes three B-trees where `.import` writes one (the table, its id primary key, and "
+        "empdir_remote with every row's version), in one transaction with the journal off. The server sends "
+        "the rows sorted by id (its sort delays the first row), so all three are appended to: unsorted, "
+        "the same inserts in random id order were measured at about 5.7 s more. With the index built during "
+        "the pull the 0.6x goal is out of reach; without it the data part alone is %.2fx."
+        % (100 * idx / pull, p["manual_first_open"], data / manual),
+        "- **push**: every edit is one conditional UPDATE round trip to the server and one local "
+        "transaction (a WAL fsync) that takes it off the journal. Below 2 s needs writes pipelined to "
+        "the server (a batch capability in backend_ops) and confirmations committed in groups.",
+        "- **import**: server-side work in one transaction: COPY into a staging table, one join that "
+        "checks what arrived (count and checksum) and classifies every row, the INSERT, and one join "
+        "that verifies the table before COMMIT.",
+        "",
+    ]
+    with open(os.path.join(RES, "pull_import.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+def main():
+    if sys.argv[1:] == ["--report"]:  # rewrite the section from the last run's JSON
+        with open(os.path.join(RES, "pull_import.json")) as f:
+            write_report(json.load(f))
+        return
+    for tool in (BIN, GEN):
+        if not os.access(tool, os.X_OK):
+            sys.exit("bench: %s is missing; build first (make)" % tool)
+    res = {"rows": ROWS, "seed": SEED, "repeat": REPEAT,
+           "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "machine": machine()}
+    work = tempfile.mkdtemp(prefix="empdir-bench6-")
+    srv = pgtmp.PgServer()
+    try:
+        legacy = prepare(srv, work)
+        res["pull"], snap = bench_pull(srv, work)
+        res["push"] = bench_push(srv, snap)
+        res["import"] = bench_import(srv, work, legacy)
+    finally:
+        srv.close()
+        shutil.rmtree(work, ignore_errors=True)
+    write_report(res)
+
+
+if __name__ == "__main__":
+    main()
