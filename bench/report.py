@@ -397,6 +397,14 @@ def main():
       "JSON, the screens, the paging trace in `bench/results/raw/`. Environment: BENCH_ROWS, "
       "BENCH_SEED, BENCH_QUICK=1, BENCH_PAGING_BUDGET (seconds).")
     w("")
+    # The other issues' benchmarks write sections of their own (bench/run runs them).
+    for extra in ("online.md", "pull_import.md"):
+        path = os.path.join(ROOT, "bench", "results", extra)
+        if os.path.exists(path):
+            w("")
+            with open(path, encoding="utf-8") as f:
+                w(f.read().rstrip("\n").replace("\n## ", "\n## ", 1))
+            w("")
     with open(dst, "w") as f:
         f.write("\n".join(o))
     print("bench: wrote %s" % os.path.relpath(dst, ROOT), file=sys.stderr)
