@@ -204,3 +204,10 @@ const char *backend_hint(struct backend *b)
 {
 	return b->ops->hint ? b->ops->hint(b) : NULL;
 }
+
+void batch_results_free(struct batch_result *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (res[i].has_rec)
+			employee_free(&res[i].rec);
+}

@@ -70,6 +70,25 @@ struct backend;
 /* Receives one record of a stream (stream_all); the record is only valid
  * during the call. A status other than ST_OK (with e filled) stops the
  * stream. */
+#define BACKEND_BATCH_MAX 500
+
+enum batch_kind { BATCH_CREATE, BATCH_REPLACE, BATCH_DELETE };
+
+struct batch_op {
+	enum batch_kind kind;
+	const struct employee *rec; /* create, replace (rec->id, rec->version) */
+	const char *id;             /* delete */
+	const char *version;        /* delete */
+};
+
+struct batch_result {
+	enum status st;
+	bool has_rec;
+	struct employee rec;        /* owned when has_rec; batch_results_free() */
+};
+
+void batch_results_free(struct batch_result *res, size_t n);
+
 typedef enum status (*backend_row_fn)(void *ctx, const struct employee *r, struct err *e);
 
 struct backend_ops {
@@ -106,6 +125,13 @@ struct backend_ops {
 	 * version. A row() failure stops the stream and is returned as it is.
 	 * The waiter ticks while waiting; Esc cancels (ST_CANCELLED). */
 	enum status (*stream_all)(struct backend *b, backend_row_fn row, void *ctx, struct err *e);
+	/* Optional (NULL: not offered): apply up to BACKEND_BATCH_MAX writes in
+	 * order, each on its own, in one exchange; res[i] answers ops[i] as the
+	 * single op would (ST_OK with the stored record, ST_CONFLICT with the
+	 * current one when known, ST_NOT_FOUND, ST_EXISTS, ST_INVALID). The
+	 * return is ST_OK when the exchange itself worked. */
+	enum status (*apply_batch)(struct backend *b, const struct batch_op *ops, size_t n,
+				   struct batch_result *res, struct err *e);
 };
 
 /* The common part every backend embeds first (struct offline { struct backend base; ... }). */

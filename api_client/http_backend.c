@@ -450,6 +450,114 @@ static void http_describe(struct backend *b, char *out, size_t outsz)
 	snprintf(out, outsz, "http %s%s", http_conn_display(hb(b)->conn), b->read_only ? " (read-only)" : "");
 }
 
+/* ---- batch (optional in the contract: offered when /health lists it) ---- */
+
+static cJSON *batch_request(const struct batch_op *ops, size_t n)
+{
+	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "operations");
+	static const char *const kinds[] = {"create", "replace", "delete"};
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "op", kinds[ops[i].kind]);
+		cJSON_AddStringToObject(o, "id", ops[i].kind == BATCH_DELETE ? ops[i].id : ops[i].rec->id);
+		const char *version = ops[i].kind == BATCH_DELETE ? ops[i].version
+				      : ops[i].kind == BATCH_REPLACE ? ops[i].rec->version : NULL;
+		if (version) {
+			struct buf tag = BUF_INIT;
+			buf_printf(&tag, "\"%s\"", version);
+			cJSON_AddStringToObject(o, "if_match", tag.data);
+			buf_free(&tag);
+		}
+		if (ops[i].kind != BATCH_DELETE) {
+			char *input = http_json_employee_input(ops[i].rec, false);
+			cJSON_AddItemToObject(o, "employee", cJSON_Parse(input));
+			free(input);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return doc;
+}
+
+/* One result: its status, and the record it carries (stored or current). */
+static bool batch_result(const cJSON *item, size_t i, struct batch_result *r, char *why, size_t whysz)
+{
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(item, "status");
+	if (!cJSON_IsNumber(status)) {
+		snprintf(why, whysz, "results[%zu].status: not a number", i);
+		return false;
+	}
+	int code = status->valueint;
+	char where[48];
+	snprintf(where, sizeof where, "results[%zu].employee", i);
+	const cJSON *emp = cJSON_GetObjectItemCaseSensitive(item, "employee");
+	const cJSON *prob = cJSON_GetObjectItemCaseSensitive(item, "problem");
+	employee_init(&r->rec);
+	r->has_rec = true;
+	if ((code == 200 || code == 201) && !(emp && http_json_employee(emp, where, &r->rec, why, whysz)))
+		return false;
+	if (code == 412 && cJSON_IsObject(prob)) {
+		struct http_problem p;
+		http_problem_init(&p);
+		if (http_json_problem(prob, &p, why, whysz) && p.has_current)
+			employee_copy(&r->rec, &p.current);
+		else
+			r->has_rec = false;
+		http_problem_free(&p);
+	} else if (code != 200 && code != 201) {
+		r->has_rec = false;
+	}
+	if (!r->has_rec)
+		employee_free(&r->rec);
+	r->st = code == 200 || code == 201 || code == 204 ? ST_OK : code == 412 ? ST_CONFLICT
+		: code == 404 ? ST_NOT_FOUND : code == 409 ? ST_EXISTS : ST_INVALID;
+	return true;
+}
+
+static enum status http_apply_batch(struct backend *b, const struct batch_op *ops, size_t n,
+				    struct batch_result *res, struct err *e)
+{
+	struct http_backend *h = hb(b);
+	memset(res, 0, sizeof *res * n);
+	if (b->read_only)
+		return backend_refuse_read_only(b, e);
+	if (!h->health.batch)
+		return err_set(e, ST_UNSUPPORTED, "this API does not offer batch writes");
+	if (n > BACKEND_BATCH_MAX)
+		return err_set(e, ST_INVALID, "at most %d operations per batch", BACKEND_BATCH_MAX);
+	cJSON *req = batch_request(ops, n);
+	char *body = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	/* Replaying it cannot apply anything twice: creates carry their ids,
+	 * the others their versions. */
+	struct http_request rq = {"POST", HTTP_API_PREFIX "/employees/batch", body, NULL, NULL, true, "saving"};
+	struct http_response rs = HTTP_RESPONSE_INIT;
+	h->total_known = false;
+	enum status st = api_send(h, &rq, &rs, e);
+	cJSON *doc = NULL;
+	if (st == ST_OK && rs.status != 200)
+		st = http_explain(h->conn, &rq, &rs, e);
+	if (st == ST_OK)
+		st = json_body(h, &rq, &rs, &doc, e);
+	if (st == ST_OK) {
+		const cJSON *results = cJSON_GetObjectItemCaseSensitive(doc, "results");
+		char why[200] = "";
+		size_t i = 0;
+		if (!cJSON_IsArray(results) || (size_t)cJSON_GetArraySize(results) != n)
+			snprintf(why, sizeof why, "results: not an array of %zu", n);
+		for (const cJSON *it = results ? results->child : NULL; !why[0] && it && i < n; it = it->next, i++)
+			batch_result(it, i, &res[i], why, sizeof why);
+		if (why[0]) {
+			batch_results_free(res, n);
+			memset(res, 0, sizeof *res * n);
+			st = http_malformed(&rq, why, e);
+		}
+	}
+	cJSON_Delete(doc);
+	http_response_free(&rs);
+	cJSON_free(body);
+	return st;
+}
+
 static const char *http_hint(struct backend *b)
 {
 	return hb(b)->hint;
@@ -457,6 +565,7 @@ static const char *http_hint(struct backend *b)
 
 const struct backend_ops http_backend_ops = {
 	.name = "http",
+	.apply_batch = http_apply_batch,
 	.open = http_open,
 	.close = http_close,
 	.list_page = http_list_page,

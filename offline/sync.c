@@ -646,6 +646,123 @@ static enum status apply_entry(struct backend *dst, struct entry *en, enum push_
 	return st;
 }
 
+/* Record one entry's outcome in the journal (inside the group transaction). */
+static int record_outcome(sqlite3 *db, const struct entry *en, enum push_outcome outcome,
+			  const struct employee *theirs, const char *version, struct sync_stats *stats)
+{
+	if (outcome == CONFLICT) {
+		stats->conflicts++;
+		return mark_conflict(db, en->seq, theirs);
+	}
+	if (outcome == PUSHED)
+		stats->pushed++;
+	else
+		stats->already++;
+	return confirm(db, en->seq, en->id, strcmp(en->op, "delete") == 0 ? NULL : version);
+}
+
+#define PUSH_BATCH 200
+
+/* Up to PUSH_BATCH entries (no record twice) through the backend's batch
+ * op, in one exchange. Entries whose answer needs a closer look (a create
+ * that exists, a conflict without the current record) go the single way.
+ * *done: entries settled; *batching goes false when the source has none. */
+static enum status push_batch(sqlite3 *db, struct backend *dst, struct sync_stats *stats, long *done,
+			      bool *batching, struct err *e)
+{
+	*done = 0;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT j.seq, j.op, j.id, coalesce(r.version, ''), j.after FROM empdir_journal j"
+				   " LEFT JOIN empdir_remote r ON r.id = j.id WHERE j.state = 'pending' AND j.id NOT IN"
+				   " (SELECT id FROM empdir_journal WHERE state = 'conflict') ORDER BY j.seq LIMIT ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return err_set(e, ST_FAIL, "cannot read the journal: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int(q, 1, PUSH_BATCH);
+	struct entry *ens = xcalloc(PUSH_BATCH, sizeof *ens);
+	size_t n = 0;
+	while (n < PUSH_BATCH && sqlite3_step(q) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 2);
+		bool again = false;
+		for (size_t k = 0; k < n && !again; k++)
+			again = strcmp(ens[k].id, id) == 0;
+		if (again)
+			break; /* a record's edits go in order: the next one waits for this batch */
+		struct entry *en = &ens[n++];
+		employee_init(&en->after);
+		en->seq = sqlite3_column_int64(q, 0);
+		snprintf(en->op, sizeof en->op, "%s", (const char *)sqlite3_column_text(q, 1));
+		snprintf(en->id, sizeof en->id, "%s", id);
+		snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(q, 3));
+		en->has_after = json_to_employee((const char *)sqlite3_column_text(q, 4), &en->after);
+	}
+	sqlite3_finalize(q);
+	enum status st = ST_OK;
+	struct batch_op *ops = xcalloc(n ? n : 1, sizeof *ops);
+	struct batch_result *res = xcalloc(n ? n : 1, sizeof *res);
+	for (size_t i = 0; i < n; i++) {
+		struct entry *en = &ens[i];
+		snprintf(en->after.id, sizeof en->after.id, "%s", en->id);
+		snprintf(en->after.version, sizeof en->after.version, "%s", en->remote_version);
+		ops[i].kind = strcmp(en->op, "create") == 0 ? BATCH_CREATE : strcmp(en->op, "replace") == 0 ? BATCH_REPLACE
+			    : BATCH_DELETE;
+		ops[i].rec = &en->after;
+		ops[i].id = en->id;
+		ops[i].version = en->remote_version;
+	}
+	if (n)
+		st = dst->ops->apply_batch(dst, ops, n, res, e);
+	if (st == ST_UNSUPPORTED) {
+		*batching = false;
+		st = ST_OK;
+		n = 0;
+	}
+	for (size_t i = 0; st == ST_OK && i < n; i++) {
+		struct entry *en = &ens[i];
+		struct batch_result *r = &res[i];
+		enum push_outcome outcome = PUSHED;
+		const struct employee *theirs = NULL;
+		const char *version = r->has_rec ? r->rec.version : "";
+		bool single = false;
+		if (r->st == ST_OK)
+			outcome = PUSHED;
+		else if (ops[i].kind == BATCH_DELETE && r->st == ST_NOT_FOUND)
+			outcome = ALREADY;
+		else if (r->st == ST_CONFLICT && r->has_rec && ops[i].kind != BATCH_CREATE) {
+			bool mine = ops[i].kind == BATCH_REPLACE && (employee_same_content(&r->rec, &en->after) ||
+								  theirs_is_a_later_edit(db, en, &r->rec));
+			outcome = mine ? ALREADY : CONFLICT;
+			theirs = &r->rec;
+		} else
+			single = true;
+		struct employee other;
+		employee_init(&other);
+		char v[EMP_VERSION_MAX + 1];
+		if (single) {
+			bool has_other;
+			st = apply_entry(dst, en, &outcome, &other, &has_other, v, e);
+			if (st == ST_OK && outcome == CONFLICT && has_other && theirs_is_a_later_edit(db, en, &other)) {
+				outcome = ALREADY;
+				snprintf(v, sizeof v, "%s", other.version);
+			}
+			theirs = has_other ? &other : NULL;
+			version = v;
+		}
+		if (st == ST_OK && record_outcome(db, en, outcome, theirs, version, stats) != SQLITE_OK)
+			st = err_set(e, ST_FAIL, "cannot update the journal: %s", sqlite3_errmsg(db));
+		employee_free(&other);
+		if (st == ST_OK)
+			(*done)++;
+	}
+	batch_results_free(res, n);
+	for (size_t i = 0; i < PUSH_BATCH; i++)
+		if (ens[i].after.fullname)
+			employee_free(&ens[i].after);
+	free(ens);
+	free(ops);
+	free(res);
+	return st;
+}
+
 enum status sync_push(struct backend *dst, const char *path, sync_progress_fn progress, void *ctx,
 		      struct sync_stats *stats, struct err *e)
 {
@@ -663,7 +780,23 @@ enum status sync_push(struct backend *dst, const char *path, sync_progress_fn pr
 		sqlite3_close(db);
 		return st;
 	}
+	bool batching = dst->ops->apply_batch != NULL;
 	for (;;) {
+		if (batching) {
+			long done = 0;
+			st = push_batch(db, dst, stats, &done, &batching, e);
+			if (st != ST_OK)
+				break;
+			if (done > 0) {
+				if (progress)
+					progress(ctx, stats->pushed + stats->already + stats->conflicts, total);
+				if (exec(db, "COMMIT; BEGIN IMMEDIATE") != SQLITE_OK) {
+					st = db_fail(db, e, "cannot update the journal of", path);
+					break;
+				}
+				continue;
+			}
+		}
 		struct entry en;
 		memset(&en, 0, sizeof en);
 		employee_init(&en.after);
@@ -688,16 +821,8 @@ enum status sync_push(struct backend *dst, const char *path, sync_progress_fn pr
 			outcome = ALREADY;
 			snprintf(version, sizeof version, "%s", theirs.version);
 		}
-		if (st == ST_OK && outcome == CONFLICT) {
-			rc = mark_conflict(db, en.seq, has_theirs ? &theirs : NULL);
-			stats->conflicts++;
-		} else if (st == ST_OK) {
-			rc = confirm(db, en.seq, en.id, strcmp(en.op, "delete") == 0 ? NULL : version);
-			if (outcome == PUSHED)
-				stats->pushed++;
-			else
-				stats->already++;
-		}
+		if (st == ST_OK)
+			rc = record_outcome(db, &en, outcome, has_theirs ? &theirs : NULL, version, stats);
 		employee_free(&theirs);
 		employee_free(&en.after);
 		if (st != ST_OK)
