@@ -9,9 +9,12 @@
 #ifndef EMPDIR_HARNESS_H
 #define EMPDIR_HARNESS_H
 
+#include <ftw.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int harness_passed, harness_failed, harness_current_failed;
 static const char *harness_current;
@@ -65,6 +68,59 @@ static const char *harness_current;
 		}                                                                     \
 		fflush(stdout);                                                       \
 	} while (0)
+
+static inline int harness_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove a directory tree, no shell involved; 0 on success. */
+static inline int harness_rmtree(const char *path)
+{
+	return nftw(path, harness_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Run argv (argv[0] a path), no shell; its stdout and stderr go to out
+ * (NUL-terminated, cut at outsz) or are dropped when out is NULL. Returns
+ * the exit status, or -1 when it could not run. */
+static inline int harness_run(const char *const argv[], char *out, size_t outsz)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	char sink[512];
+	ssize_t r;
+	while ((r = read(fds[0], out && n + 1 < outsz ? out + n : sink,
+			 out && n + 1 < outsz ? outsz - 1 - n : sizeof sink)) > 0)
+		if (out && n + 1 < outsz)
+			n += (size_t)r;
+	close(fds[0]);
+	if (out && outsz)
+		out[n] = '\0';
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 static inline void harness_init(void)
 {

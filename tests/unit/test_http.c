@@ -75,9 +75,7 @@ static void env_stop(void)
 	env.from = NULL;
 	strvec_free(&env.vars);
 	if (env.tmpdir[0]) {
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", env.tmpdir);
-		if (system(cmd) != 0)
+		if (harness_rmtree(env.tmpdir) != 0)
 			fprintf(stderr, "could not remove %s\n", env.tmpdir);
 	}
 }

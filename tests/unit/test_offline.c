@@ -448,9 +448,7 @@ int main(void)
 	RUN(read_only_is_refused_by_the_backend);
 	RUN(bad_files_are_refused_with_a_clear_message_and_left_alone);
 	RUN(hostile_text_is_stored_literally);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (harness_rmtree(tmpdir) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 	return harness_done();
 }

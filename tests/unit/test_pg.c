@@ -34,16 +34,10 @@ static PGconn *admin_conn;
 
 /* ---- the server ---- */
 
-static int pgtmp(const char *args, char *out, size_t outsz)
+static int pgtmp(const char *what, char *out, size_t outsz)
 {
-	char cmd[1024];
-	snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' %s '%s' 2>&1", pgtmp_py, args, pgdir);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	size_t n = fread(out, 1, outsz - 1, p);
-	out[n] = '\0';
-	return pclose(p);
+	const char *argv[] = {"/usr/bin/python3", pgtmp_py, what, pgdir, NULL};
+	return harness_run(argv, out, outsz);
 }
 
 static bool server_start(void)
@@ -82,12 +76,11 @@ static void start_guardian(void)
 		char c;
 		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
 			;
-		char cmd[1600];
-		snprintf(cmd, sizeof cmd,
-			 "/usr/bin/python3 '%s' stop '%s' --mode immediate >/dev/null 2>&1; rm -rf '%s' '%s'",
-			 pgtmp_py, pgdir, pgdir, snapdir);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		const char *argv[] = {"/usr/bin/python3", pgtmp_py, "stop", pgdir, "--mode", "immediate", NULL};
+		harness_run(argv, NULL, 0);
+		harness_rmtree(pgdir);
+		harness_rmtree(snapdir);
+		_exit(0);
 	}
 	close(fds[0]);
 	/* fds[1] stays open (close-on-exec) until we exit. */
@@ -169,25 +162,31 @@ static long sql_long(const char *q, const char *param)
 }
 
 /* The seed's rows: three known ones and `rows` generated (as test_offline). */
-static const char known_rows[] =
-	"('00000000-0000-4000-8000-000000000001','Ada Lovelace','London','Mathematician','[\"Mac User\"]'),"
-	"('00000000-0000-4000-8000-000000000002','Zoë Ångström','Zürich','Physicist','[\"Runner\", \"Coffee Snob\"]'),"
-	"('00000000-0000-4000-8000-000000000003','山田太郎','東京','Engineer',NULL)";
+#define KNOWN_ROWS \
+	"('00000000-0000-4000-8000-000000000001','Ada Lovelace','London','Mathematician','[\"Mac User\"]')," \
+	"('00000000-0000-4000-8000-000000000002','Zoë Ångström','Zürich','Physicist','[\"Runner\", \"Coffee Snob\"]')," \
+	"('00000000-0000-4000-8000-000000000003','山田太郎','東京','Engineer',NULL)"
 
 static bool seed_pg(int rows)
 {
-	char q[1024];
-	if (!sql("TRUNCATE employees"))
+	if (!sql("TRUNCATE employees") || !sql("INSERT INTO employees VALUES " KNOWN_ROWS))
 		return false;
-	snprintf(q, sizeof q, "INSERT INTO employees VALUES %s", known_rows);
-	if (!sql(q))
-		return false;
-	snprintf(q, sizeof q,
-		 "INSERT INTO employees SELECT '10000000-0000-4000-8000-' || lpad(i::text, 12, '0'), "
-		 "'Person ' || lpad(((i * 7919) %% %d)::text, 5, '0'), 'City ' || (i %% 13), "
-		 "'Title ' || (i %% 7), '[\"Badge ' || (i %% 5) || '\"]' FROM generate_series(0, %d) i",
-		 rows, rows - 1);
-	return rows == 0 || sql(q);
+	if (rows == 0)
+		return true;
+	char n[16];
+	snprintf(n, sizeof n, "%d", rows);
+	const char *params[] = {n};
+	PGresult *r = PQexecParams(admin(),
+				   "INSERT INTO employees SELECT '10000000-0000-4000-8000-' || lpad(i::text, 12, '0'), "
+				   "'Person ' || lpad(((i * 7919) % $1::int)::text, 5, '0'), 'City ' || (i % 13), "
+				   "'Title ' || (i % 7), '[\"Badge ' || (i % 5) || '\"]' "
+				   "FROM generate_series(0, $1::int - 1) i",
+				   1, NULL, params, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "  seeding failed: %s", PQerrorMessage(admin()));
+	PQclear(r);
+	return ok;
 }
 
 /* The same rows in an offline snapshot, for comparing order and versions. */
@@ -196,7 +195,7 @@ static bool seed_snapshot(const char *path, int rows)
 	struct buf s = BUF_INIT;
 	buf_printf(&s, "CREATE TABLE employees(id varchar(36) primary key, fullname varchar(100) not null,"
 		       " location varchar(100) not null, job_title varchar(100) not null, badges text);"
-		       "BEGIN; INSERT INTO employees VALUES %s;", known_rows);
+		       "BEGIN; INSERT INTO employees VALUES " KNOWN_ROWS ";");
 	for (int i = 0; i < rows; i++)
 		buf_printf(&s, "INSERT INTO employees VALUES('10000000-0000-4000-8000-%012d','Person %05d',"
 			       "'City %d','Title %d','[\"Badge %d\"]');", i, (i * 7919) % rows, i % 13, i % 7,
@@ -877,9 +876,10 @@ static char slow_id[40];
 static void terminate_victim(void)
 {
 	PGconn *c = raw_connect();
-	char q[128];
-	snprintf(q, sizeof q, "SELECT pg_terminate_backend(%d)", victim_pid);
-	sql_on(c, q);
+	char pid[16];
+	snprintf(pid, sizeof pid, "%d", victim_pid);
+	const char *params[] = {pid};
+	PQclear(PQexecParams(c, "SELECT pg_terminate_backend($1::int)", 1, NULL, params, NULL, NULL, 0));
 	PQfinish(c);
 }
 
