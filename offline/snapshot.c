@@ -266,6 +266,7 @@ static enum status inspect_table(struct offline *o, struct err *e)
 	return ST_OK;
 }
 
+/* A table, index or trigger of that name is in the schema. */
 static bool table_exists(struct offline *o, const char *name)
 {
 	sqlite3_stmt *st;
@@ -308,16 +309,11 @@ static const char row_count_sql[] =
 	"  UPDATE empdir_meta SET value = CAST(value AS INTEGER) - 1 WHERE key = 'rows'; END;"
 	"INSERT OR REPLACE INTO empdir_meta VALUES ('rows', (SELECT count(*) FROM employees));";
 
-static bool trigger_exists(struct offline *o, const char *name)
-{
-	return table_exists(o, name);
-}
-
 static enum status add_bookkeeping(struct offline *o, struct err *e)
 {
 	if (table_exists(o, "empdir_fts") && table_exists(o, "empdir_meta")) {
 		o->has_index = true;
-		if (trigger_exists(o, "empdir_rows_ai"))
+		if (table_exists(o, "empdir_rows_ai"))
 			return ST_OK;
 		/* A snapshot indexed before the count was kept: add it. */
 		enum status st = exec_sql(o, "BEGIN IMMEDIATE", e, "preparing the snapshot");

@@ -475,26 +475,33 @@ struct entry {
 };
 
 /* The next pending entry whose id has no unresolved conflict before it. */
+/* The pending entries, in order, whose record has no unresolved conflict
+ * before them (?1: how many at most). */
+#define PENDING_SQL \
+	"SELECT j.seq, j.op, j.id, coalesce(r.version, ''), j.after FROM empdir_journal j" \
+	" LEFT JOIN empdir_remote r ON r.id = j.id WHERE j.state = 'pending' AND j.id NOT IN" \
+	" (SELECT id FROM empdir_journal WHERE state = 'conflict') ORDER BY j.seq LIMIT ?1"
+
+static void read_entry(sqlite3_stmt *st, struct entry *en)
+{
+	en->seq = sqlite3_column_int64(st, 0);
+	snprintf(en->op, sizeof en->op, "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(en->id, sizeof en->id, "%s", (const char *)sqlite3_column_text(st, 2));
+	snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(st, 3));
+	en->has_after = json_to_employee((const char *)sqlite3_column_text(st, 4), &en->after);
+}
+
 static int next_entry(sqlite3 *db, struct entry *en, bool *found)
 {
 	sqlite3_stmt *st;
 	*found = false;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT j.seq, j.op, j.id, coalesce(r.version, ''), j.after FROM empdir_journal j"
-				    " LEFT JOIN empdir_remote r ON r.id = j.id"
-				    " WHERE j.state = 'pending' AND j.id NOT IN"
-				    "  (SELECT id FROM empdir_journal WHERE state = 'conflict')"
-				    " ORDER BY j.seq LIMIT 1",
-				    -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(db, PENDING_SQL, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
+	sqlite3_bind_int(st, 1, 1);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*found = true;
-		en->seq = sqlite3_column_int64(st, 0);
-		snprintf(en->op, sizeof en->op, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(en->id, sizeof en->id, "%s", (const char *)sqlite3_column_text(st, 2));
-		snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(st, 3));
-		en->has_after = json_to_employee((const char *)sqlite3_column_text(st, 4), &en->after);
+		read_entry(st, en);
 		rc = SQLITE_OK;
 	} else if (rc == SQLITE_DONE) {
 		rc = SQLITE_OK;
@@ -672,10 +679,7 @@ static enum status push_batch(sqlite3 *db, struct backend *dst, struct sync_stat
 {
 	*done = 0;
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT j.seq, j.op, j.id, coalesce(r.version, ''), j.after FROM empdir_journal j"
-				   " LEFT JOIN empdir_remote r ON r.id = j.id WHERE j.state = 'pending' AND j.id NOT IN"
-				   " (SELECT id FROM empdir_journal WHERE state = 'conflict') ORDER BY j.seq LIMIT ?1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, PENDING_SQL, -1, &q, NULL) != SQLITE_OK)
 		return err_set(e, ST_FAIL, "cannot read the journal: %s", sqlite3_errmsg(db));
 	sqlite3_bind_int(q, 1, PUSH_BATCH);
 	struct entry *ens = xcalloc(PUSH_BATCH, sizeof *ens);
@@ -689,11 +693,7 @@ static enum status push_batch(sqlite3 *db, struct backend *dst, struct sync_stat
 			break; /* a record's edits go in order: the next one waits for this batch */
 		struct entry *en = &ens[n++];
 		employee_init(&en->after);
-		en->seq = sqlite3_column_int64(q, 0);
-		snprintf(en->op, sizeof en->op, "%s", (const char *)sqlite3_column_text(q, 1));
-		snprintf(en->id, sizeof en->id, "%s", id);
-		snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(q, 3));
-		en->has_after = json_to_employee((const char *)sqlite3_column_text(q, 4), &en->after);
+		read_entry(q, en);
 	}
 	sqlite3_finalize(q);
 	enum status st = ST_OK;

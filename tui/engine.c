@@ -54,6 +54,7 @@ struct tui {
 	struct cw_summary alarms;  /* for the status-bar badge */
 	bool have_alarms;
 	time_t next_alarm_poll;    /* background refresh of the badge; 0: none */
+	time_t last_timer;         /* timers run at most once a second */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -557,11 +558,10 @@ static bool wants_timer(struct tui *t)
 /* Once a second at most: screens' timers and the badge's background poll. */
 static void run_timers(struct tui *t)
 {
-	static time_t last;
 	time_t now = time(NULL);
-	if (now == last)
+	if (now == t->last_timer)
 		return;
-	last = now;
+	t->last_timer = now;
 	if (t->top && t->top->ops->timer)
 		t->top->ops->timer(t->top, t);
 	if (t->next_alarm_poll && now >= t->next_alarm_poll && (!t->top || strcmp(t->top->ops->name, "alarms") != 0)) {
