@@ -102,3 +102,19 @@ def test_push_killed_and_run_again(api, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert remote(api) == expected
     assert api.sql("SELECT count(*) FROM employees WHERE fullname LIKE 'Killed %%'") == [(60,)]
+
+
+def test_push_without_the_batch_endpoint(api, tmp_path):
+    """A deployment that does not offer batch gets one request per edit."""
+    from apienv import start_server, stop
+    api.seed(rows=10)
+    server, url = start_server(api.pg.conninfo, extra=("--no-batch",))
+    try:
+        snap = str(tmp_path / "snap.db")
+        cli("snapshot", "pull", "--api", url, snap, check=0)
+        sql(snap, "UPDATE employees SET location = 'Oslo' WHERE fullname LIKE 'Person%'")
+        r = cli("snapshot", "push", snap, "--api", url, check=0)
+        assert "pushed 10 edits; 0 waiting" in r.stdout
+        assert local(snap) == remote(api)
+    finally:
+        stop(server)
