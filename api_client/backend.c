@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/buf.h"
 #include "../core/config.h"
 
 static const char *const sort_names[SORT_COUNT] = {"fullname", "location", "job_title"};
@@ -185,6 +186,52 @@ enum status backend_remove(struct backend *b, const char *id, const char *versio
 	if (!id || !*id)
 		return err_set(e, ST_INVALID, "cannot delete a record without an id");
 	return b->ops->remove(b, id, version ? version : "", current, e);
+}
+
+enum status backend_apply_batch(struct backend *b, const struct batch_op *ops, size_t n,
+				struct batch_result *res, struct err *e)
+{
+	memset(res, 0, sizeof *res * n);
+	if (!b->ops->apply_batch)
+		return err_set(e, ST_UNSUPPORTED, "the %s backend has no batch writes", b->ops->name);
+	if (b->read_only)
+		return backend_refuse_read_only(b, e);
+	if (n > BACKEND_BATCH_MAX)
+		return err_set(e, ST_INVALID, "at most %d operations per batch", BACKEND_BATCH_MAX);
+	struct employee *recs = xcalloc(n ? n : 1, sizeof *recs);
+	bool *own = xcalloc(n ? n : 1, sizeof *own);
+	struct batch_op *send = xcalloc(n ? n : 1, sizeof *send);
+	size_t *at = xcalloc(n ? n : 1, sizeof *at);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].kind != BATCH_DELETE) {
+			struct err ignore = {0};
+			if (validated(ops[i].rec, &recs[i], &ignore) != ST_OK) {
+				res[i].st = ST_INVALID;
+				continue;
+			}
+			own[i] = true;
+		}
+		send[m] = ops[i];
+		if (own[i])
+			send[m].rec = &recs[i];
+		at[m++] = i;
+	}
+	struct batch_result *got = xcalloc(m ? m : 1, sizeof *got);
+	enum status st = m ? b->ops->apply_batch(b, send, m, got, e) : ST_OK;
+	for (size_t k = 0; st == ST_OK && k < m; k++)
+		res[at[k]] = got[k]; /* the records move over */
+	if (st != ST_OK)
+		batch_results_free(got, m);
+	for (size_t i = 0; i < n; i++)
+		if (own[i])
+			employee_free(&recs[i]);
+	free(got);
+	free(at);
+	free(send);
+	free(own);
+	free(recs);
+	return st;
 }
 
 unsigned backend_caps(struct backend *b)

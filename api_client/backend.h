@@ -166,6 +166,12 @@ static inline bool backend_can_stream(const struct backend *b)
 {
 	return b->ops->stream_all != NULL;
 }
+/* The batch op through the same checks as the single writes: a read-only
+ * connection is refused, records are normalised, and an invalid one is not
+ * sent but answered ST_INVALID (its single write says why).
+ * ST_UNSUPPORTED when the backend has no batch op. */
+enum status backend_apply_batch(struct backend *b, const struct batch_op *ops, size_t n,
+				struct batch_result *res, struct err *e);
 static inline enum status backend_stream_all(struct backend *b, backend_row_fn row, void *ctx,
 					     struct err *e)
 {

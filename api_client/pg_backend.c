@@ -21,6 +21,9 @@
  * A write whose connection died after it was sent is checked against the
  * database, and retried only when it provably did not happen.
  *
+ * apply_batch (a snapshot push) sends up to BACKEND_BATCH_MAX writes as one
+ * statement (pg_apply_batch): one round trip and one commit for the lot.
+ *
  * stream_all (a snapshot pull) sends the whole table through the COPY
  * protocol (pg_copy.h), sorted by id in byte order, each row with its
  * version from PG_VERSION_SQL: no paging, one statement, one snapshot of the
@@ -30,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "../core/buf.h"
 #include "../core/config.h"
@@ -715,6 +720,118 @@ static enum status pg_stream_all(struct backend *b, backend_row_fn row, void *ct
 	return st;
 }
 
+/* ---- batches (snapshot push) ---- */
+
+/* The operations travel as one JSON parameter; data-modifying CTEs apply
+ * those whose preconditions hold (the same conditions as the single
+ * statements), and the answer says for each whether it happened and what
+ * the row was before the statement when it did not. */
+static const char batch_sql[] =
+	"WITH i AS (SELECT * FROM json_to_recordset($1::json) AS x(n int, k text, i_id text,"
+	"  i_fullname text, i_location text, i_job_title text, i_badges text, i_version text)),"
+	" ins AS (INSERT INTO employees(id, fullname, location, job_title, badges)"
+	"  SELECT i_id, i_fullname, i_location, i_job_title, i_badges FROM i WHERE k = 'c'"
+	"  ON CONFLICT (id) DO NOTHING RETURNING id),"
+	" upd AS (UPDATE employees SET fullname = i_fullname, location = i_location,"
+	"  job_title = i_job_title, badges = i_badges FROM i"
+	"  WHERE k = 'r' AND id = i_id AND " PG_VERSION_SQL " = i_version RETURNING id),"
+	" del AS (DELETE FROM employees USING i"
+	"  WHERE k = 'd' AND id = i_id AND " PG_VERSION_SQL " = i_version RETURNING id),"
+	" done AS (SELECT id FROM ins UNION ALL SELECT id FROM upd UNION ALL SELECT id FROM del)"
+	" SELECT e.id, e.fullname, e.location, e.job_title, e.badges, i.n, d.id IS NOT NULL"
+	" FROM i LEFT JOIN done d ON d.id = i.i_id LEFT JOIN employees e ON e.id = i.i_id";
+
+static cJSON *batch_input(const struct batch_op *ops, size_t n, char (*target)[33])
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddNumberToObject(o, "n", (double)i);
+		cJSON_AddStringToObject(o, "k", ops[i].kind == BATCH_CREATE ? "c" : ops[i].kind == BATCH_REPLACE ? "r" : "d");
+		if (ops[i].kind == BATCH_DELETE) {
+			cJSON_AddStringToObject(o, "i_id", ops[i].id);
+			cJSON_AddStringToObject(o, "i_version", ops[i].version ? ops[i].version : "");
+			continue;
+		}
+		const struct employee *r = ops[i].rec;
+		struct buf badges = BUF_INIT;
+		badges_encode(&r->badges, BADGES_JSON, &badges);
+		employee_content_version(r->id, r->fullname, r->location, r->job_title, buf_str(&badges),
+					 target[i]);
+		cJSON_AddStringToObject(o, "i_id", r->id);
+		cJSON_AddStringToObject(o, "i_fullname", r->fullname);
+		cJSON_AddStringToObject(o, "i_location", r->location);
+		cJSON_AddStringToObject(o, "i_job_title", r->job_title);
+		cJSON_AddStringToObject(o, "i_badges", buf_str(&badges));
+		cJSON_AddStringToObject(o, "i_version", r->version);
+		buf_free(&badges);
+	}
+	return arr;
+}
+
+/* One answer row: what happened to ops[k], with the row as it is when the
+ * operation did not happen (a create whose id exists, a stale version). */
+static void batch_answer(const struct batch_op *op, const char *target, const PGresult *r, int row,
+			 struct batch_result *res)
+{
+	bool done = strcmp(PQgetvalue(r, row, 6), "t") == 0;
+	bool exists = !PQgetisnull(r, row, 0);
+	if (done) {
+		res->st = ST_OK;
+		if (op->kind != BATCH_DELETE) {
+			employee_init(&res->rec);
+			employee_copy(&res->rec, op->rec);
+			snprintf(res->rec.version, sizeof res->rec.version, "%s", target);
+			res->has_rec = true;
+		}
+		return;
+	}
+	if (!exists) {
+		res->st = op->kind == BATCH_CREATE ? ST_FAIL : ST_NOT_FOUND;
+		return;
+	}
+	res->st = op->kind == BATCH_CREATE ? ST_EXISTS : ST_CONFLICT;
+	employee_init(&res->rec);
+	row_to_employee(r, row, &res->rec);
+	res->has_rec = true;
+}
+
+static enum status pg_apply_batch(struct backend *b, const struct batch_op *ops, size_t n,
+				  struct batch_result *res, struct err *e)
+{
+	struct pg *p = pgb(b);
+	memset(res, 0, sizeof *res * n);
+	if (b->read_only)
+		return backend_refuse_read_only(b, e);
+	char (*target)[33] = xcalloc(n ? n : 1, sizeof *target);
+	cJSON *in = batch_input(ops, n, target);
+	char *json = cJSON_PrintUnformatted(in);
+	cJSON_Delete(in);
+	const char *params[1] = {json};
+	struct pg_stmt s = {batch_sql, 1, params, true};
+	PGresult *r = NULL;
+	struct err why = {0};
+	enum status st = pg_session_exec(&p->s, &s, &r, &why);
+	/* Answered ST_FAIL, an operation goes the single way, which reconnects,
+	 * checks what happened and says what went wrong. */
+	for (size_t k = 0; k < n; k++)
+		res[k].st = ST_FAIL;
+	if (st == ST_OK) {
+		for (int row = 0; row < PQntuples(r); row++) {
+			long k = strtol(PQgetvalue(r, row, 5), NULL, 10);
+			if (k >= 0 && (size_t)k < n && res[k].st == ST_FAIL)
+				batch_answer(&ops[k], target[k], r, row, &res[k]);
+		}
+		PQclear(r);
+	} else if (st == ST_CANCELLED) {
+		*e = why;
+	}
+	cJSON_free(json);
+	free(target);
+	return st == ST_CANCELLED ? st : ST_OK;
+}
+
 /* ---- the rest of the interface ---- */
 
 static unsigned pg_caps(struct backend *b)
@@ -751,4 +868,5 @@ const struct backend_ops pg_backend_ops = {
 	.describe = pg_describe,
 	.hint = pg_hint,
 	.stream_all = pg_stream_all,
+	.apply_batch = pg_apply_batch,
 };

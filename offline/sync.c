@@ -710,7 +710,7 @@ static enum status push_batch(sqlite3 *db, struct backend *dst, struct sync_stat
 		ops[i].version = en->remote_version;
 	}
 	if (n)
-		st = dst->ops->apply_batch(dst, ops, n, res, e);
+		st = backend_apply_batch(dst, ops, n, res, e);
 	if (st == ST_UNSUPPORTED) {
 		*batching = false;
 		st = ST_OK;
@@ -727,7 +727,10 @@ static enum status push_batch(sqlite3 *db, struct backend *dst, struct sync_stat
 			outcome = PUSHED;
 		else if (ops[i].kind == BATCH_DELETE && r->st == ST_NOT_FOUND)
 			outcome = ALREADY;
-		else if (r->st == ST_CONFLICT && r->has_rec && ops[i].kind != BATCH_CREATE) {
+		else if (r->st == ST_EXISTS && r->has_rec && ops[i].kind == BATCH_CREATE &&
+			 employee_same_content(&r->rec, &en->after)) {
+			outcome = ALREADY; /* our create, confirmed before the last push stopped */
+		} else if (r->st == ST_CONFLICT && r->has_rec && ops[i].kind != BATCH_CREATE) {
 			bool mine = ops[i].kind == BATCH_REPLACE && (employee_same_content(&r->rec, &en->after) ||
 								  theirs_is_a_later_edit(db, en, &r->rec));
 			outcome = mine ? ALREADY : CONFLICT;

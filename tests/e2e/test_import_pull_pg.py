@@ -195,6 +195,50 @@ def test_remote_changes_between_pull_and_push_are_conflicts(server, tmp_path):
         ("t-comma",), ("t-unicode",)]
 
 
+def test_batched_push_replayed_applies_nothing_twice(server, tmp_path):
+    """Push sends edits in batches (one statement each). A push whose
+    confirmations were lost (the journal as it was before the push) is run
+    again: every edit is recognised as already applied, none is applied twice.
+    Deletes and creates that collide with remote changes are conflicts."""
+    db = seeded(server, tmp_path, rows=600)
+    snap = str(tmp_path / "snap.db")
+    cli("snapshot", "pull", "--pg", db.conninfo, snap, check=0)
+    c = sqlite3.connect(snap)
+    c.execute("UPDATE employees SET job_title = 'Batched ' || substr(job_title, 1, 40) WHERE rowid IN "
+              "(SELECT rowid FROM employees WHERE id NOT LIKE 't-%' ORDER BY id LIMIT 450)")
+    c.execute("DELETE FROM employees WHERE id = 't-backslash'")
+    c.execute("INSERT INTO employees VALUES ('n-batch', 'Batch Hire', 'Moon', 'Pilot', '[]')")
+    c.commit()
+    c.close()
+    before = str(tmp_path / "before-push.db")
+    with sqlite3.connect(snap) as src, sqlite3.connect(before) as dst:
+        src.backup(dst)
+    r = cli("snapshot", "push", snap, check=0)
+    assert "pushed 452 edits; 0 waiting" in r.stdout
+    after = db.fingerprint()
+    assert sum(1 for v in db.rows().values() if v[2].startswith("Batched ")) == 450
+    r = cli("snapshot", "push", before, check=0)
+    assert "pushed 0 edits, 452 already applied by an earlier push; 0 waiting" in r.stdout
+    assert db.fingerprint() == after
+    assert dict(query(before, "SELECT id, version FROM empdir_remote")) == db.versions()
+
+    # Remote changes between pull and push, now through the batch: a delete
+    # of a changed row and a create whose id someone else took.
+    cli("snapshot", "pull", "--pg", db.conninfo, snap, check=0)
+    db.sql("UPDATE employees SET location = 'Elsewhere' WHERE id = 't-newline'")
+    c = sqlite3.connect(snap)
+    c.execute("DELETE FROM employees WHERE id = 't-newline'")
+    c.execute("INSERT INTO employees VALUES ('n-taken', 'Mine', 'Here', 'Clerk', '[]')")
+    c.commit()
+    c.close()
+    db.sql("INSERT INTO employees VALUES ('n-taken', 'Theirs', 'There', 'Clerk', '[]')")
+    r = cli("snapshot", "push", snap, check=None)
+    assert r.returncode != 0
+    rows = db.rows()
+    assert rows["t-newline"][1] == "Elsewhere"
+    assert rows["n-taken"][0] == "Theirs"
+
+
 def test_pull_killed_at_random_points_leaves_the_old_snapshot(server, tmp_path):
     db = seeded(server, tmp_path, rows=20000)
     snap = str(tmp_path / "snap.db")
