@@ -329,7 +329,12 @@ static enum status add_bookkeeping(struct offline *o, struct err *e)
 	op_begin(o, "indexing the snapshot for search");
 	if ((st = exec_sql(o, bookkeeping_sql, e, "indexing the snapshot")) != ST_OK ||
 	    (st = exec_sql(o, row_count_sql, e, "indexing the snapshot")) != ST_OK ||
-	    (st = exec_sql(o, "INSERT INTO empdir_fts(empdir_fts) VALUES ('rebuild');"
+	    /* FTS5 flushes its in-memory index every hashsize bytes (1 MiB by
+	     * default) and merges the pieces later: 64 MiB while building
+	     * makes the build about twice as fast; edits keep the default. */
+	    (st = exec_sql(o, "INSERT INTO empdir_fts(empdir_fts, rank) VALUES ('hashsize', 67108864);"
+			      "INSERT INTO empdir_fts(empdir_fts) VALUES ('rebuild');"
+			      "INSERT INTO empdir_fts(empdir_fts, rank) VALUES ('hashsize', 1048576);"
 			      "INSERT OR REPLACE INTO empdir_meta VALUES ('bookkeeping', '" BOOKKEEPING_VERSION "');",
 			   e, "indexing the snapshot")) != ST_OK) {
 		sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
