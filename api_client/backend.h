@@ -89,7 +89,13 @@ struct batch_result {
 
 void batch_results_free(struct batch_result *res, size_t n);
 
-typedef enum status (*backend_row_fn)(void *ctx, const struct employee *r, struct err *e);
+/* One record of a stream, as the source stores it (valid only during the
+ * call): badges as the stored text (NULL: SQL NULL), version NULL when it is
+ * the content version of exactly these fields (employee_content_version). */
+struct stream_record {
+	const char *id, *fullname, *location, *job_title, *badges, *version;
+};
+typedef enum status (*backend_row_fn)(void *ctx, const struct stream_record *r, struct err *e);
 
 struct backend_ops {
 	const char *name; /* "offline", "pg", "http" */
@@ -120,9 +126,8 @@ struct backend_ops {
 	/* A hint worth showing once (e.g. "no trigram index: search scans"), or NULL. */
 	const char *(*hint)(struct backend *b);
 	/* Optional (NULL: callers page through list_page). Every record, as fast
-	 * as the source can send them (pg: the COPY protocol), in ascending byte
-	 * order of id so a receiver's indexes grow at their end, each with its
-	 * version. A row() failure stops the stream and is returned as it is.
+	 * as the source can send them (pg: the COPY protocol), in no particular
+	 * order, each with its version unless that is its content version. A row() failure stops the stream and is returned as it is.
 	 * The waiter ticks while waiting; Esc cancels (ST_CANCELLED). */
 	enum status (*stream_all)(struct backend *b, backend_row_fn row, void *ctx, struct err *e);
 	/* Optional (NULL: not offered): apply up to BACKEND_BATCH_MAX writes in

@@ -25,8 +25,8 @@
  * statement (pg_apply_batch): one round trip and one commit for the lot.
  *
  * stream_all (a snapshot pull) sends the whole table through the COPY
- * protocol (pg_copy.h), sorted by id in byte order, each row with its
- * version from PG_VERSION_SQL: no paging, one statement, one snapshot of the
+ * protocol (pg_copy.h), unsorted, each row as stored (its version is its
+ * content's): no paging, one statement, one snapshot of the
  * table as of its start. */
 #include "pg_backend.h"
 
@@ -681,43 +681,32 @@ static enum status pg_remove(struct backend *b, const char *id, const char *vers
 
 /* ---- streaming everything (COPY) ---- */
 
-/* Sorted by id in byte order, so a receiver appends to its id indexes; the
- * server's sort costs far less than random inserts would on the other side.
- * The version comes from the same expression the conditional writes check. */
+/* In the table's own order (no sort: the first row leaves at once). Rows go
+ * as stored, without their versions: a version is the content's MD5
+ * (PG_VERSION_SQL), which the receiver can compute from what it received. */
 static const char stream_sql[] =
-	"COPY (SELECT " ROW_COLS ", " PG_VERSION_SQL " FROM employees ORDER BY id COLLATE \"C\") "
-	"TO STDOUT";
+	"COPY (SELECT " ROW_COLS " FROM employees) TO STDOUT";
 
 struct stream {
 	backend_row_fn row;
 	void *ctx;
-	struct employee rec; /* reused for every row */
 };
 
 static enum status stream_line(void *arg, char *line, size_t len, struct err *e)
 {
 	struct stream *s = arg;
-	char *f[6];
-	if (pg_copy_split(line, len, f, 6) != 6 || !f[0] || !f[1] || !f[2] || !f[3] || !f[5] ||
+	char *f[5];
+	if (pg_copy_split(line, len, f, 5) != 5 || !f[0] || !f[1] || !f[2] || !f[3] ||
 	    strlen(f[0]) > EMP_ID_MAX)
 		return err_set(e, ST_FAIL, "the database sent a row that is not an employee");
-	struct employee *r = &s->rec;
-	snprintf(r->id, sizeof r->id, "%s", f[0]);
-	snprintf(r->version, sizeof r->version, "%s", f[5]);
-	employee_set(r, EF_FULLNAME, f[1]);
-	employee_set(r, EF_LOCATION, f[2]);
-	employee_set(r, EF_JOB_TITLE, f[3]);
-	badges_decode(f[4], &r->badges, NULL);
-	return s->row(s->ctx, r, e);
+	struct stream_record r = {f[0], f[1], f[2], f[3], f[4], NULL};
+	return s->row(s->ctx, &r, e);
 }
 
 static enum status pg_stream_all(struct backend *b, backend_row_fn row, void *ctx, struct err *e)
 {
 	struct stream s = {.row = row, .ctx = ctx};
-	employee_init(&s.rec);
-	enum status st = pg_copy_out(&pgb(b)->s, stream_sql, 0, NULL, stream_line, &s, e);
-	employee_free(&s.rec);
-	return st;
+	return pg_copy_out(&pgb(b)->s, stream_sql, 0, NULL, stream_line, &s, e);
 }
 
 /* ---- batches (snapshot push) ---- */

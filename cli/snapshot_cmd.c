@@ -32,12 +32,13 @@ static void progress_end(void)
 
 static void snapshot_usage(FILE *out)
 {
-	fputs("usage: empdir-tui snapshot pull SOURCE FILE\n"
+	fputs("usage: empdir-tui snapshot pull [--index] SOURCE FILE\n"
 	      "       empdir-tui snapshot push FILE [SOURCE]\n"
 	      "       empdir-tui snapshot status FILE\n"
 	      "SOURCE: a connection name, --pg CONNINFO, --api URL or --offline FILE.\n"
 	      "pull copies the whole directory into FILE (replacing it only when complete);\n"
-	      "it is refused while FILE holds edits that were not pushed.\n"
+	      "it is refused while FILE holds edits that were not pushed. The search index is\n"
+	      "built on FILE's first writable open, or right away with --index.\n"
 	      "push sends FILE's offline edits to where it was pulled from (or SOURCE);\n"
 	      "conflicts are kept for the sync screen (empdir-tui --offline FILE, then :sync).\n",
 	      out);
@@ -66,6 +67,14 @@ static void describe_source(const char *backend, const char *target, const char 
 
 static int cmd_pull(int argc, char **argv, const struct config *cfg)
 {
+	bool index = false;
+	int kept = 0;
+	for (int k = 0; k < argc; k++) /* --index may come anywhere */
+		if (strcmp(argv[k], "--index") == 0)
+			index = true;
+		else
+			argv[kept++] = argv[k];
+	argc = kept;
 	int i = 0;
 	const char *backend, *target, *name;
 	int rc = cli_source_arg(argc, argv, &i, &backend, &target, &name);
@@ -82,7 +91,8 @@ static int cmd_pull(int argc, char **argv, const struct config *cfg)
 	struct sync_source d;
 	describe_source(backend, target, name, cfg, &d);
 	struct err e = {0};
-	enum status st = sync_pull(src, &d, file, progress_bar, "pulling", &e);
+	/* No bar to draw: no need to count the rows first. */
+	enum status st = sync_pull(src, &d, file, index, isatty(STDERR_FILENO) ? progress_bar : NULL, "pulling", &e);
 	progress_end();
 	backend_close(src);
 	if (st != ST_OK)

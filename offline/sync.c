@@ -17,20 +17,32 @@
 #include "../core/buf.h"
 #include "../core/config.h"
 #include "../core/text.h"
+#include "loader.h"
 
-#define SNAPSHOT_FORMAT 1
+/* 2: empdir_remote holds only the versions that are not the content
+ * version of the record as pulled (format 1 held every row's). */
+#define SNAPSHOT_FORMAT 2
 
+/* The deployed table's columns; the id's uniqueness comes from an index
+ * built after the rows are in (a primary key's index would have to grow
+ * with every row, in the order the source sends them: either the source
+ * sorts first or the inserts land at random, both far slower). */
 static const char pulled_schema[] =
-	"CREATE TABLE employees(id varchar(36) primary key, fullname varchar(100) not null,"
+	"CREATE TABLE employees(id varchar(36) not null, fullname varchar(100) not null,"
 	" location varchar(100) not null, job_title varchar(100) not null, badges text);"
 	"CREATE TABLE IF NOT EXISTS empdir_meta(key TEXT PRIMARY KEY, value TEXT);"
 	"CREATE TABLE empdir_remote(id TEXT PRIMARY KEY, version TEXT NOT NULL) WITHOUT ROWID;";
+
+/* A record's version at the source, as last known: its empdir_remote row,
+ * else (format 2) the content version of the record as it was before its
+ * first waiting edit (content_version_of() computes it from that edit's `before`). */
 
 /* Conflicts are few; push asks for them before every entry, so they get an
  * index of their own (else each step scans the whole journal). Created on
  * push too, for snapshots pulled before it existed. */
 #define CONFLICT_INDEX_SQL \
-	"CREATE INDEX IF NOT EXISTS empdir_journal_conflicts ON empdir_journal(id) WHERE state = 'conflict';"
+	"CREATE INDEX IF NOT EXISTS empdir_journal_conflicts ON empdir_journal(id) WHERE state = 'conflict';" \
+	"CREATE INDEX IF NOT EXISTS empdir_journal_by_id ON empdir_journal(id, seq);"
 
 /* The journal: written by triggers, so every writer's edits are recorded in
  * the edit's own transaction. Sync turns it off (meta journal = off) while
@@ -185,107 +197,90 @@ enum status sync_status(const char *path, long *waiting, long *conflicts, char p
 
 /* ---- pull ---- */
 
-static int insert_row(sqlite3_stmt *ins, sqlite3_stmt *ver, const struct employee *r)
-{
-	struct buf badges = BUF_INIT;
-	badges_encode(&r->badges, BADGES_JSON, &badges);
-	sqlite3_reset(ins);
-	sqlite3_bind_text(ins, 1, r->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, r->fullname, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, r->location, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, r->job_title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 5, badges.data ? badges.data : "[]", -1, SQLITE_STATIC);
-	int rc = sqlite3_step(ins);
-	buf_free(&badges);
-	if (rc != SQLITE_DONE)
-		return rc;
-	sqlite3_reset(ver);
-	sqlite3_bind_text(ver, 1, r->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ver, 2, r->version, -1, SQLITE_STATIC);
-	rc = sqlite3_step(ver);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* Streaming sources (stream_all) send everything in one go, in id order. */
-#define STREAM_PROGRESS_EVERY 10000
+#define PROGRESS_EVERY 10000
 
-struct stream_sink {
-	sqlite3 *db;
-	sqlite3_stmt *ins, *ver;
-	const char *tmp;
+struct pull_sink {
+	struct loader *l;
 	sync_progress_fn progress;
 	void *ctx;
 	long done, total;
 };
 
-static enum status sink_row(void *arg, const struct employee *r, struct err *e)
+static enum status sink_add(struct pull_sink *k, const struct stream_record *r, struct err *e)
 {
-	struct stream_sink *k = arg;
-	if (insert_row(k->ins, k->ver, r) != SQLITE_OK)
-		return db_fail(k->db, e, "cannot write", k->tmp);
-	if (++k->done % STREAM_PROGRESS_EVERY == 0 && k->progress)
+	if (!loader_add(k->l, r->id, r->fullname, r->location, r->job_title, r->badges, r->version))
+		return err_set(e, ST_FAIL, "writing the snapshot stopped");
+	if (++k->done % PROGRESS_EVERY == 0 && k->progress)
 		k->progress(k->ctx, k->done, k->total);
 	return ST_OK;
 }
 
-/* ST_UNSUPPORTED before the first row: the caller pages instead. */
-static enum status stream_rows(struct backend *src, struct stream_sink *k, struct err *e)
+static enum status sink_row(void *arg, const struct stream_record *r, struct err *e)
 {
-	enum status st = backend_stream_all(src, sink_row, k, e);
-	if (st == ST_UNSUPPORTED && k->done > 0)
-		st = ST_FAIL;
-	if (st == ST_OK && k->progress)
-		k->progress(k->ctx, k->done, k->total);
+	return sink_add(arg, r, e);
+}
+
+/* A paged record: stored with JSON badges; its version is kept only when it
+ * is not the content version of what is stored (the contract's versions are
+ * opaque). */
+static enum status sink_employee(struct pull_sink *k, const struct employee *r, struct err *e)
+{
+	struct buf badges = BUF_INIT;
+	badges_encode(&r->badges, BADGES_JSON, &badges);
+	char mine[33];
+	employee_content_version(r->id, r->fullname, r->location, r->job_title, buf_str(&badges), mine);
+	struct stream_record rec = {r->id, r->fullname, r->location, r->job_title, buf_str(&badges),
+				    strcmp(mine, r->version) == 0 ? NULL : r->version};
+	enum status st = sink_add(k, &rec, e);
+	buf_free(&badges);
 	return st;
 }
 
-/* Copy every row of src into db: streamed when the source can, else page
- * by page. */
+/* Copy every row of src into db (inside the caller's transaction): streamed
+ * when the source can, else page by page. */
 static enum status copy_rows(struct backend *src, sqlite3 *db, sync_progress_fn progress, void *ctx,
 			     const char *tmp, struct err *e)
 {
-	sqlite3_stmt *ins = NULL, *ver = NULL;
-	if (sqlite3_prepare_v2(db, "INSERT INTO employees VALUES (?1, ?2, ?3, ?4, ?5)", -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO empdir_remote VALUES (?1, ?2)", -1, &ver, NULL) != SQLITE_OK) {
-		sqlite3_finalize(ins);
-		return db_fail(db, e, "cannot write", tmp);
-	}
-	long total = -1, done = 0;
-	if (backend_caps(src) & CAP_COUNT)
-		backend_count(src, NULL, &total, e);
+	struct pull_sink k = {.progress = progress, .ctx = ctx, .total = -1};
+	if (progress && (backend_caps(src) & CAP_COUNT))
+		backend_count(src, NULL, &k.total, e);
+	if (!(k.l = loader_start(db, e)))
+		return ST_FAIL;
+	enum status st = ST_UNSUPPORTED;
 	if (backend_can_stream(src)) {
-		struct stream_sink k = {db, ins, ver, tmp, progress, ctx, 0, total};
-		enum status st = stream_rows(src, &k, e);
-		if (st != ST_UNSUPPORTED) {
-			sqlite3_finalize(ins);
-			sqlite3_finalize(ver);
-			return st;
+		st = backend_stream_all(src, sink_row, &k, e);
+		if (st == ST_UNSUPPORTED && k.done > 0)
+			st = ST_FAIL;
+	}
+	if (st == ST_UNSUPPORTED) {
+		struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
+		char *cursor = NULL;
+		for (st = ST_OK;;) {
+			struct page p;
+			q.after = cursor;
+			st = backend_list_page(src, &q, &p, e);
+			if (st != ST_OK)
+				break;
+			for (size_t i = 0; i < p.n && st == ST_OK; i++)
+				st = sink_employee(&k, &p.rows[i], e);
+			free(cursor);
+			cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
+			page_free(&p);
+			if (st != ST_OK || !cursor)
+				break;
 		}
-	}
-	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
-	char *cursor = NULL;
-	enum status st = ST_OK;
-	for (;;) {
-		struct page p;
-		q.after = cursor;
-		st = backend_list_page(src, &q, &p, e);
-		if (st != ST_OK)
-			break;
-		for (size_t i = 0; i < p.n && st == ST_OK; i++)
-			if (insert_row(ins, ver, &p.rows[i]) != SQLITE_OK)
-				st = db_fail(db, e, "cannot write", tmp);
-		done += (long)p.n;
-		if (progress)
-			progress(ctx, done, total);
 		free(cursor);
-		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
-		page_free(&p);
-		if (st != ST_OK || !cursor)
-			break;
 	}
-	free(cursor);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(ver);
+	/* The writer's own failure says more than "writing stopped". */
+	struct err werr = {0};
+	enum status wst = loader_finish(k.l, tmp, &werr);
+	if (wst != ST_OK) {
+		*e = werr;
+		st = wst;
+	}
+	if (st == ST_OK && progress)
+		progress(ctx, k.done, k.total);
 	return st;
 }
 
@@ -315,17 +310,20 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 				sync_progress_fn progress, void *ctx, struct err *e)
 {
 	sqlite3 *db;
-	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		enum status st = db_fail(db, e, "cannot write", tmp);
 		sqlite3_close(db);
 		return st;
 	}
 	enum status st = ST_OK;
-	if (exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;") != SQLITE_OK ||
+	if (exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;") != SQLITE_OK ||
 	    exec(db, pulled_schema) != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
 	if (st == ST_OK)
 		st = copy_rows(src, db, progress, ctx, tmp, e);
+	if (st == ST_OK &&
+	    exec(db, "PRAGMA threads=2; CREATE UNIQUE INDEX empdir_by_id ON employees(id)") != SQLITE_OK)
+		st = db_fail(db, e, "cannot write", tmp);
 	char fmt[8], now[32];
 	snprintf(fmt, sizeof fmt, "%d", SNAPSHOT_FORMAT);
 	utc_now(now);
@@ -362,7 +360,7 @@ static void remove_stale_pulls(const char *path)
 	buf_free(&pattern);
 }
 
-enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path,
+enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path, bool index,
 		      sync_progress_fn progress, void *ctx, struct err *e)
 {
 	if (access(path, F_OK) == 0) {
@@ -386,8 +384,8 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 	/* Held while the pull runs: a file nobody holds is a killed pull's. */
 	flock(fd, LOCK_EX);
 	enum status st = write_pulled(src, desc, tmp.data, progress, ctx, e);
-	if (st == ST_OK) {
-		/* The search index, built once here rather than on first open. */
+	if (st == ST_OK && index) {
+		/* The search index, built here rather than on first open. */
 		struct conn_config cc = {.name = "pull", .backend = "offline", .target = tmp.data};
 		struct backend *b;
 		st = backend_open(&cc, &b, e);
@@ -478,16 +476,40 @@ struct entry {
 /* The pending entries, in order, whose record has no unresolved conflict
  * before them (?1: how many at most). */
 #define PENDING_SQL \
-	"SELECT j.seq, j.op, j.id, coalesce(r.version, ''), j.after FROM empdir_journal j" \
+	"SELECT j.seq, j.op, j.id, r.version, j.after, (SELECT f.before FROM empdir_journal f" \
+	" WHERE f.id = j.id ORDER BY f.seq LIMIT 1) FROM empdir_journal j" \
 	" LEFT JOIN empdir_remote r ON r.id = j.id WHERE j.state = 'pending' AND j.id NOT IN" \
 	" (SELECT id FROM empdir_journal WHERE state = 'conflict') ORDER BY j.seq LIMIT ?1"
+
+/* The content version of a journal's `before` (the record as json_object()
+ * wrote it, badges as stored); "" when there is none (a create). */
+static void content_version_of(const char *before, char out[EMP_VERSION_MAX + 1])
+{
+	out[0] = '\0';
+	cJSON *j = before ? cJSON_Parse(before) : NULL;
+	const char *f[4];
+	static const char *const keys[4] = {"id", "fullname", "location", "job_title"};
+	bool ok = cJSON_IsObject(j);
+	for (int i = 0; ok && i < 4; i++)
+		ok = (f[i] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, keys[i]))) != NULL;
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "badges");
+	if (ok && (cJSON_IsString(b) || cJSON_IsNull(b))) {
+		char v[33];
+		employee_content_version(f[0], f[1], f[2], f[3], cJSON_IsString(b) ? b->valuestring : NULL, v);
+		snprintf(out, EMP_VERSION_MAX + 1, "%s", v);
+	}
+	cJSON_Delete(j);
+}
 
 static void read_entry(sqlite3_stmt *st, struct entry *en)
 {
 	en->seq = sqlite3_column_int64(st, 0);
 	snprintf(en->op, sizeof en->op, "%s", (const char *)sqlite3_column_text(st, 1));
 	snprintf(en->id, sizeof en->id, "%s", (const char *)sqlite3_column_text(st, 2));
-	snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(st, 3));
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		snprintf(en->remote_version, sizeof en->remote_version, "%s", (const char *)sqlite3_column_text(st, 3));
+	else
+		content_version_of((const char *)sqlite3_column_text(st, 5), en->remote_version);
 	en->has_after = json_to_employee((const char *)sqlite3_column_text(st, 4), &en->after);
 }
 

@@ -20,7 +20,7 @@ import time
 import psycopg2
 import pytest
 
-from tui import BIN, HOSTILE_NAME, ROOT, query
+from tui import BIN, HOSTILE_NAME, ROOT, query, snapshot_versions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import pgtmp  # noqa: E402
@@ -143,14 +143,23 @@ def test_pull_copies_the_table_row_by_row_with_its_versions(server, tmp_path):
     snap = str(tmp_path / "snap.db")
     r = cli("snapshot", "pull", "--pg", db.conninfo, snap, check=0)
     assert "pulled" in r.stdout
-    assert snapshot_rows(snap) == as_read(db.rows())
-    assert dict(query(snap, "SELECT id, version FROM empdir_remote")) == db.versions()
+    # Rows as stored (NULL and comma badges too), so a version is the
+    # content's: none needs storing.
+    assert {r[0]: r[1:] for r in query(snap, "SELECT id, fullname, location, job_title, badges FROM employees")} \
+        == db.rows()
+    assert snapshot_versions(snap) == db.versions()
+    assert query(snap, "SELECT count(*) FROM empdir_remote") == [(0,)]
     meta = dict(query(snap, "SELECT key, value FROM empdir_meta"))
     assert meta["source_backend"] == "pg" and meta["source_target"] == db.conninfo
     assert query(snap, "PRAGMA integrity_check") == [("ok",)]
-    # the search index is there (built in the same step), and it finds a tricky row
-    assert query(snap, "SELECT count(*) FROM empdir_fts WHERE empdir_fts MATCH 'mma' AND rowid = "
-                       "(SELECT rowid FROM employees WHERE id = 't-comma')") == [(1,)]
+    # ids are unique; the search index waits for the first open
+    assert ("empdir_by_id",) in query(snap, "SELECT name FROM pragma_index_list('employees') WHERE \"unique\"")
+    assert query(snap, "SELECT count(*) FROM sqlite_master WHERE name = 'empdir_fts'") == [(0,)]
+    # ... or is built in the same step with --index, and finds a tricky row
+    indexed = str(tmp_path / "indexed.db")
+    cli("snapshot", "pull", "--index", "--pg", db.conninfo, indexed, check=0)
+    assert query(indexed, "SELECT count(*) FROM empdir_fts WHERE empdir_fts MATCH 'mma' AND rowid = "
+                          "(SELECT rowid FROM employees WHERE id = 't-comma')") == [(1,)]
     status = cli("snapshot", "status", snap, check=0).stdout
     assert "source: pg" in status and "edits waiting: 0" in status
 
@@ -171,7 +180,7 @@ def test_offline_edits_are_pushed_to_pg(server, tmp_path):
     assert rows["t-comma"][1] == "Mars" and "t-unicode" not in rows
     assert rows["n-1"] == ("New Hire", "Moon", "Pilot", '["Astronaut"]')
     assert snapshot_rows(snap) == as_read(rows)
-    assert dict(query(snap, "SELECT id, version FROM empdir_remote")) == db.versions()
+    assert snapshot_versions(snap) == db.versions()
 
 
 def test_remote_changes_between_pull_and_push_are_conflicts(server, tmp_path):
@@ -220,7 +229,7 @@ def test_batched_push_replayed_applies_nothing_twice(server, tmp_path):
     r = cli("snapshot", "push", before, check=0)
     assert "pushed 0 edits, 452 already applied by an earlier push; 0 waiting" in r.stdout
     assert db.fingerprint() == after
-    assert dict(query(before, "SELECT id, version FROM empdir_remote")) == db.versions()
+    assert snapshot_versions(before) == db.versions()
 
     # Remote changes between pull and push, now through the batch: a delete
     # of a changed row and a create whose id someone else took.
@@ -271,14 +280,19 @@ def test_a_connection_killed_during_the_copy_fails_the_pull_cleanly(server, tmp_
     cli("snapshot", "pull", "--pg", db.conninfo, snap, check=0)
     before = snapshot_rows(snap)
     db.sql("UPDATE employees SET location = 'Changed' WHERE id LIKE 't-%'")
+    # The COPY waits behind a lock until its connection is terminated.
+    holder = psycopg2.connect(db.conninfo)
+    holder.cursor().execute("LOCK TABLE employees IN ACCESS EXCLUSIVE MODE")
     p = subprocess.Popen([BIN, "snapshot", "pull", "--pg", db.conninfo, snap], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     killed = []
     deadline = time.monotonic() + 20
     while not killed and p.poll() is None and time.monotonic() < deadline:
-        killed = db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = %s AND query LIKE 'COPY (SELECT%%'", db.name)
+        killed = db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                        "AND state = 'active' AND query LIKE 'COPY (SELECT%%'", db.name)
     out, err = p.communicate(timeout=60)
+    holder.rollback()
+    holder.close()
     assert killed, "the COPY ended before it could be interrupted"
     assert p.returncode == 1, (out, err)
     assert "connection" in err and "lost" in err

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tui import BIN, Tui, make_db, query
+from tui import BIN, Tui, content_version, make_db, query, snapshot_versions
 
 
 def cli(*args, check=None, env=None):
@@ -53,7 +53,14 @@ def test_pull_copies_everything_and_records_the_source(pair):
     assert rows(src) == rows(snap)
     r = cli("snapshot", "status", snap, check=0)
     assert "source: offline " + src in r.stdout and "edits waiting: 0" in r.stdout
-    assert query(snap, "SELECT count(*) FROM empdir_remote") == [(54,)]
+    # Each record's version at the source; only those that differ from the
+    # content version of what the snapshot stores are kept (here: the rows
+    # whose badges the source stores as NULL, stored as [] after a paged pull).
+    source = {r[0]: content_version(*r) for r in query(
+        src, "SELECT id, fullname, location, job_title, badges FROM employees")}
+    assert snapshot_versions(snap) == source
+    kept = query(snap, "SELECT count(*) FROM empdir_remote")[0][0]
+    assert kept == query(src, "SELECT count(*) FROM employees WHERE badges IS NULL OR badges NOT LIKE '[%'")[0][0]
 
 
 def test_edits_are_journaled_and_pushed(pair):

@@ -50,6 +50,22 @@ def query(path, sql, *args):
         db.close()
 
 
+def content_version(id_, fullname, location, job_title, badges):
+    """A record's version from its content: employee_content_version(), the
+    reference API's and PostgreSQL's PG_VERSION_SQL."""
+    import hashlib
+    tail = "\x1e" if badges is None else badges
+    return hashlib.md5("\x1f".join((id_, fullname, location, job_title, tail)).encode()).hexdigest()
+
+
+def snapshot_versions(path):
+    """Every record's version at the source as a pulled snapshot knows it
+    (no edits waiting): its empdir_remote row, else its content version."""
+    return {r[0]: r[5] or content_version(*r[:5]) for r in query(
+        path, "SELECT e.id, e.fullname, e.location, e.job_title, e.badges, r.version"
+              " FROM employees e LEFT JOIN empdir_remote r ON r.id = e.id")}
+
+
 class Tui:
     def __init__(self, tmp, args, cols=80, rows=24, env=None, shell=False):
         self.tmp = str(tmp)
