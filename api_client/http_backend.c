@@ -478,8 +478,12 @@ static cJSON *batch_request(const struct batch_op *ops, size_t n)
 	return doc;
 }
 
-/* One result: its status, and the record it carries (stored or current). */
-static bool batch_result(const cJSON *item, size_t i, struct batch_result *r, char *why, size_t whysz)
+/* One result: its status, and the record it carries (stored or current).
+ * Push records what a result says as settled, so one that is not the
+ * operation's own answer is malformed: a write reported done without its
+ * stored record, or a record with another id. */
+static bool batch_result(const cJSON *item, size_t i, const struct batch_op *op, struct batch_result *r,
+			 char *why, size_t whysz)
 {
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(item, "status");
 	if (!cJSON_IsNumber(status)) {
@@ -487,24 +491,39 @@ static bool batch_result(const cJSON *item, size_t i, struct batch_result *r, ch
 		return false;
 	}
 	int code = status->valueint;
+	const char *id = op->kind == BATCH_DELETE ? op->id : op->rec->id;
+	bool stored = op->kind != BATCH_DELETE && (code == 200 || code == 201);
+	if (op->kind != BATCH_DELETE && code == 204) {
+		snprintf(why, whysz, "results[%zu]: 204 for a write that stores a record", i);
+		return false;
+	}
 	char where[48];
 	snprintf(where, sizeof where, "results[%zu].employee", i);
 	const cJSON *emp = cJSON_GetObjectItemCaseSensitive(item, "employee");
 	const cJSON *prob = cJSON_GetObjectItemCaseSensitive(item, "problem");
 	employee_init(&r->rec);
 	r->has_rec = true;
-	if ((code == 200 || code == 201) && !(emp && http_json_employee(emp, where, &r->rec, why, whysz)))
+	if (stored && !emp) {
+		snprintf(why, whysz, "%s: missing", where);
+		return false;
+	}
+	if (stored && !http_json_employee(emp, where, &r->rec, why, whysz))
 		return false;
 	if (code == 412 && cJSON_IsObject(prob)) {
 		struct http_problem p;
 		http_problem_init(&p);
+		snprintf(where, sizeof where, "results[%zu].problem.current", i);
 		if (http_json_problem(prob, &p, why, whysz) && p.has_current)
 			employee_copy(&r->rec, &p.current);
 		else
 			r->has_rec = false;
 		http_problem_free(&p);
-	} else if (code != 200 && code != 201) {
+	} else if (!stored) {
 		r->has_rec = false;
+	}
+	if (r->has_rec && strcmp(r->rec.id, id) != 0) {
+		snprintf(why, whysz, "%s: another employee's id", where);
+		return false;
 	}
 	if (!r->has_rec)
 		employee_free(&r->rec);
@@ -545,7 +564,7 @@ static enum status http_apply_batch(struct backend *b, const struct batch_op *op
 		if (!cJSON_IsArray(results) || (size_t)cJSON_GetArraySize(results) != n)
 			snprintf(why, sizeof why, "results: not an array of %zu", n);
 		for (const cJSON *it = results ? results->child : NULL; !why[0] && it && i < n; it = it->next, i++)
-			batch_result(it, i, &res[i], why, sizeof why);
+			batch_result(it, i, &ops[i], &res[i], why, sizeof why);
 		if (why[0]) {
 			batch_results_free(res, n);
 			memset(res, 0, sizeof *res * n);
