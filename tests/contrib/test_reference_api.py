@@ -468,6 +468,92 @@ def test_batch_applies_each_operation_on_its_own(api):
     assert_problem(api.get(f"{EMP}/{gone['id']}"), 404)
 
 
+def test_batch_of_many_records_answers_each_as_alone(api, pg):
+    """A full batch over distinct records (one read, one INSERT, UPDATE and
+    DELETE on the server): every status, record and problem as the single
+    request's, and the table as they leave it."""
+    t = tag()
+    rows = [created(api, person(f"{t} {i:03d}", id=f"{t}-{i:03d}")) for i in range(120)]
+    ops, want = [], []
+
+    def op(status, **o):
+        ops.append(o)
+        want.append(status)
+
+    for e in rows[:40]:
+        op(200, op="replace", id=e["id"], if_match=e["version"], employee=person(e["fullname"], location="Bergen"))
+    for e in rows[40:50]:
+        op(412, op="replace", id=e["id"], if_match=f'"{e["version"][::-1]}"', employee=person("stale"))
+    for e in rows[50:80]:
+        op(204, op="delete", id=e["id"], if_match=f'"{e["version"]}"')
+    for e in rows[80:90]:
+        op(412, op="delete", id=e["id"], if_match="W/" + f'"{e["version"]}"')
+    for e in rows[90:100]:
+        op(200, op="create", id=e["id"], employee={k: e[k] for k in ("fullname", "location", "job_title", "badges")})
+    for e in rows[100:110]:
+        op(409, op="create", id=e["id"], employee=person("other"))
+    for i in range(150):
+        op(201, op="create", id=f"{t}-new-{i:03d}", employee=person(f"{t} new {i}", badges=[f"b{i}"]))
+    for i in range(20):
+        op(201, op="create", employee=person(f"{t} made {i}"))
+    for emp_id in (f"{t}-missing", "nul\x00id", "surrogate\ud800", rows[50]["id"]):
+        op(404, op="replace", id=emp_id, if_match='"v"', employee=person())
+        op(404, op="delete", id=emp_id, if_match="*")
+    op(400, op="replace", id=rows[110]["id"], if_match=rows[110]["version"], employee=person(job_title=""))
+    op(428, op="delete", id=rows[111]["id"])
+    assert len(ops) <= 500
+    r = api.post(f"{EMP}/batch", {"operations": ops})
+    assert r.status == 200
+    res = r.body["results"]
+    assert [x["status"] for x in res] == want
+    table = {row[0]: row for row in (line.split("|") for line in
+             pg.psql(f"SELECT id, fullname, location, job_title, coalesce(badges, '<null>') FROM employees "
+                     f"WHERE fullname LIKE '%{t}%'").splitlines())}
+    for o, x in zip(ops, res):
+        if x["status"] in (200, 201):
+            e = x["employee"]
+            assert e == api.get(f"{EMP}/{quote(e['id'], safe='')}").body
+            assert e["version"] == content_version(*table[e["id"]])
+            if o.get("id"):
+                assert e["id"] == o["id"]
+            if o["op"] == "replace":
+                assert e["location"] == "Bergen"
+        elif x["status"] == 204:
+            assert o["id"] not in table
+        else:
+            assert x["problem"]["status"] == x["status"]
+        if x["status"] in (409, 412):
+            assert x["problem"]["current"] == api.get(f"{EMP}/{quote(o['id'], safe='')}").body
+    assert len(table) == 120 - 30 + 150 + 20
+
+
+def test_batches_on_the_same_records_at_once(api):
+    """Batches writing the same records in opposite orders, at the same time:
+    each waits for the other's locks (taken in one order), none deadlocks."""
+    import threading
+    t = tag()
+    ids = [f"{t}-{i:03d}" for i in range(100)]
+    for emp_id in ids[:50]:
+        created(api, person(t, id=emp_id))
+    answers = []
+
+    def send(order):
+        ops = [{"op": "replace", "id": i, "if_match": "*", "employee": person(t)} for i in order[:50]]
+        ops += [{"op": "create", "id": i, "employee": person(t)} for i in order[50:]]
+        answers.append(api.post(f"{EMP}/batch", {"operations": ops}))
+
+    for _ in range(3):
+        answers.clear()
+        threads = [threading.Thread(target=send, args=(o,)) for o in (ids, ids[49::-1] + ids[:49:-1])]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert [a.status for a in answers] == [200, 200]
+        for a in answers:
+            assert {x["status"] for x in a.body["results"]} <= {200, 201}, a.body
+
+
 @pytest.mark.parametrize("body", [
     {"operations": [{"op": "create", "employee": person()}] * 501},
     {"operations": [{"op": "create", "employee": person(tag())}, {"op": "upsert"}]},
@@ -591,6 +677,10 @@ def test_database_restart_and_outage(api, pg):
         assert_problem(r, 503)
         assert r.headers["Retry-After"] == "1"
         assert api.get("/api/v1/health").body["database"] == "unavailable"
+        r = api.post(f"{EMP}/batch", {"operations": [
+            {"op": "create", "employee": person(tag())}, {"op": "create", "employee": person(fullname="")},
+            {"op": "delete", "id": e["id"], "if_match": e["version"]}]})
+        assert r.status == 200 and [x["status"] for x in r.body["results"]] == [503, 400, 503]
     finally:
         pg.start()
     assert api.list(q=e["fullname"]).body["items"] == [e]

@@ -6,6 +6,7 @@ routes are relative to the blueprint's url_prefix, /api/v1 unless the
 deployment registers it elsewhere."""
 
 import hmac
+import itertools
 import json
 import re
 import threading
@@ -145,7 +146,8 @@ def create_blueprint(token=None, batch=True, total="always", name="empdir_api", 
 
     # ---- the operations, shared by the single routes and the batch ----
 
-    def do_create(employee, op_id=None, key=None):
+    def check_create(employee, op_id=None, key=None):
+        """(the store.Write, None) or (None, the refusal)."""
         rec, errors = rules.normalize_employee(employee)
         if op_id is not None:  # a batch operation's id
             msg = rules.check_id(op_id)
@@ -156,24 +158,36 @@ def create_blueprint(token=None, batch=True, total="always", name="empdir_api", 
             elif rec:
                 rec["id"] = op_id
         if errors:
-            return store.invalid(errors)
+            return None, store.invalid(errors)
         if "id" not in rec and key:
             rec["id"] = keys.get(key)
-        o = store.run(lambda s: store.create(s, rec))
+        return store.Write.create(rec), None
+
+    def check_replace(emp_id, tags, employee):
+        """(the store.Write, None) or (None, the refusal)."""
+        rec, errors = rules.normalize_employee(employee)
+        if rec and rec.get("id", emp_id) != emp_id:
+            errors = {"id": "differs from the id in the path"}
+        if errors:
+            return None, store.invalid(errors)
+        return store.Write.replace(emp_id, tags, rec), None
+
+    def write(w):
+        """One write, in its own transaction."""
+        return store.run(lambda s: store.apply(s, [w]))[0]
+
+    def do_create(employee, key=None):
+        w, refusal = check_create(employee, key=key)
+        if refusal:
+            return refusal
+        o = write(w)
         if key and o.status in (200, 201):
             keys.put(key, o.employee["id"])
         return o
 
     def do_replace(emp_id, tags, employee):
-        rec, errors = rules.normalize_employee(employee)
-        if rec and rec.get("id", emp_id) != emp_id:
-            errors = {"id": "differs from the id in the path"}
-        if errors:
-            return store.invalid(errors)
-        return store.run(lambda s: store.replace(s, emp_id, tags, rec))
-
-    def do_delete(emp_id, tags):
-        return store.run(lambda s: store.delete(s, emp_id, tags))
+        w, refusal = check_replace(emp_id, tags, employee)
+        return refusal or write(w)
 
     def if_match():
         """(tags, None) or (None, the refusal) from the If-Match header."""
@@ -303,28 +317,29 @@ def create_blueprint(token=None, batch=True, total="always", name="empdir_api", 
         tags, refusal = if_match()
         if refusal:
             return render(refusal)
-        return render(do_delete(emp_id, tags))
+        return render(write(store.Write.delete(emp_id, tags)))
 
     def batch_op(op):
+        """(the store.Write, None) or (None, the refusal) for one operation."""
         kind, op_id = op["op"], op.get("id")
         if op_id is not None and not isinstance(op_id, str):
-            return store.invalid({"id": "must be a string"}, "The operation is not valid.")
+            return None, store.invalid({"id": "must be a string"}, "The operation is not valid.")
         if kind != "create":
             if op_id is None:
-                return store.invalid({"id": "is required"}, "The operation is not valid.")
+                return None, store.invalid({"id": "is required"}, "The operation is not valid.")
             if op.get("if_match") is None:
-                return store.Outcome(428, detail="if_match must hold the record's version.")
+                return None, store.Outcome(428, detail="if_match must hold the record's version.")
             try:
                 tags = rules.if_match_from_batch(op["if_match"])
             except ValueError as e:
-                return store.invalid({"if_match": str(e)}, "The operation is not valid.")
+                return None, store.invalid({"if_match": str(e)}, "The operation is not valid.")
         if kind == "delete":
-            return do_delete(op_id, tags)
+            return store.Write.delete(op_id, tags), None
         if op.get("employee") is None:
-            return store.invalid({"employee": "is required"}, "The operation is not valid.")
+            return None, store.invalid({"employee": "is required"}, "The operation is not valid.")
         if kind == "create":
-            return do_create(op["employee"], op_id=op_id)
-        return do_replace(op_id, tags, op["employee"])
+            return check_create(op["employee"], op_id=op_id)
+        return check_replace(op_id, tags, op["employee"])
 
     if batch:
         @bp.post("/employees/batch")
@@ -343,12 +358,15 @@ def create_blueprint(token=None, batch=True, total="always", name="empdir_api", 
                 if not isinstance(op, dict) or op.get("op") not in ("create", "replace", "delete"):
                     return problem(400, "Nothing was applied: an operation is malformed.",
                                    errors={f"operations[{i}]": "must be an object whose op is create, replace or delete"})
-            results = []
-            for op in ops:
-                try:
-                    results.append(batch_result(batch_op(op)))
-                except store.Unavailable:
-                    results.append(batch_result(store.Outcome(503, detail="The database is unavailable.")))
+            planned = [batch_op(op) for op in ops]
+            writes = [w for w, _ in planned if w]
+            # The writes share one transaction; the refusals were decided
+            # before it, so they stand when the database fails.
+            try:
+                applied = iter(store.run(lambda s: store.apply(s, writes)))
+            except store.Unavailable:
+                applied = itertools.repeat(store.Outcome(503, detail="The database is unavailable."))
+            results = [batch_result(next(applied) if w else refusal) for w, refusal in planned]
             return json_response(200, {"results": results})
 
     return bp

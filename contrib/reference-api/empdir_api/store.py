@@ -9,15 +9,19 @@ its content (Employee.version, computed in SQL), and every write to an
 existing row locks it (SELECT ... FOR UPDATE), compares versions and writes in
 one transaction: the same statements, round trips and locks as plain SQL.
 
-Operations return an Outcome (the status the API answers with, and what goes
-with it); the HTTP layer only renders them. run() gives each its transaction."""
+Writes (Write: create, replace, delete) go through apply(), one or a batch's
+worth at a time: the same statements serve both, each reading or writing all
+the records at once, so a batch costs a few round trips, not a few per
+operation. Operations return an Outcome (the status the API answers with, and
+what goes with it); the HTTP layer only renders them. run() gives each
+request its transaction."""
 
 import functools
 import uuid
 from collections import namedtuple
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, cast, exc, exists, func, or_, select, text, tuple_, update
+from sqlalchemy import Text, and_, bindparam, case, cast, column, exc, exists, func, or_, select, text, tuple_, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -98,13 +102,23 @@ def run(fn):
 # clause has no cache key there, so it is compiled per execution.)
 
 _BY_ID = select(*FIELDS).where(Employee.id == bindparam("emp_id"))
-_BY_ID_LOCKED = _BY_ID.with_for_update()
-# The values come with the execution: {"id": ..., "fullname": ..., ...}.
-_INSERT = pg_insert(Employee).on_conflict_do_nothing(index_elements=[Employee.id]).returning(*FIELDS)
+# The rows whose ids are in the list :ids; locked FOR UPDATE in id order, so
+# two requests locking some of the same rows take those locks in one order.
+_BY_IDS = select(*FIELDS).where(Employee.id.in_(bindparam("ids", expanding=True)))
+_BY_IDS_LOCKED = _BY_IDS.order_by(Employee.id).with_for_update()
+
+# The records to write, sent as one JSON parameter :rows (a list of
+# {"id": ..., "fullname": ..., ...}, see _row()) and read as a table, so one
+# statement writes them all, however many there are.
+_COLUMNS = ("id", "fullname", "location", "job_title", "badges")
+_GIVEN = (func.json_to_recordset(bindparam("rows", type_=JSON))
+          .table_valued(*(column(c, Text) for c in _COLUMNS)).render_derived(name="given", with_types=True))
+_INSERT = (pg_insert(Employee).from_select(_COLUMNS, select(*(_GIVEN.c[c] for c in _COLUMNS)))
+           .on_conflict_do_nothing(index_elements=[Employee.id]).returning(*FIELDS))
 # Core-style DML through the session: nothing is loaded into it to synchronize.
-_UPDATE = (update(Employee).where(Employee.id == bindparam("emp_id")).returning(*FIELDS)
-           .execution_options(synchronize_session=False))
-_DELETE = (sql_delete(Employee).where(Employee.id == bindparam("emp_id"))
+_UPDATE = (update(Employee).where(Employee.id == _GIVEN.c.id).values({c: _GIVEN.c[c] for c in _COLUMNS[1:]})
+           .returning(*FIELDS).execution_options(synchronize_session=False))
+_DELETE = (sql_delete(Employee).where(Employee.id.in_(bindparam("ids", expanding=True)))
            .execution_options(synchronize_session=False))
 
 
@@ -146,11 +160,38 @@ def _page_statements(sort, order, search, after):
     return page, select(func.count()).select_from(Employee).where(*match)
 
 
-def _fetch(s, emp_id, lock=False):
-    """The row (FIELDS) with that id, locked FOR UPDATE if asked, or None."""
-    if "\x00" in emp_id:  # no text in PostgreSQL holds one; psycopg2 would refuse it
+def _storable(emp_id):
+    """False for an id no text column can hold (NUL, lone surrogates): no row
+    has it, and psycopg2 could not send it."""
+    return "\x00" not in emp_id and not any("\ud800" <= c <= "\udfff" for c in emp_id)
+
+
+def _fetch(s, emp_id):
+    """The row (FIELDS) with that id, or None."""
+    if not _storable(emp_id):
         return None
-    return s.execute(_BY_ID_LOCKED if lock else _BY_ID, {"emp_id": emp_id}).first()
+    return s.execute(_BY_ID, {"emp_id": emp_id}).first()
+
+
+def _current(s, ids, lock=False):
+    """{id: record} of the rows with those ids, in one statement (locked FOR
+    UPDATE if asked)."""
+    ids = [i for i in ids if _storable(i)]
+    if not ids:
+        return {}
+    return _records(s.execute(_BY_IDS_LOCKED if lock else _BY_IDS, {"ids": ids}))
+
+
+def _records(rows):
+    """{id: record} of rows of FIELDS."""
+    return {row[0]: record(*row) for row in rows}
+
+
+def _row(w):
+    """A write's record as one entry of :rows."""
+    rec = w.rec
+    return {"id": w.emp_id, "fullname": rec["fullname"], "location": rec["location"],
+            "job_title": rec["job_title"], "badges": rules.encode_badges(rec["badges"])}
 
 
 # ---- operations (each takes the session, inside its transaction) ----
@@ -185,50 +226,109 @@ def list_page(s, q, sort, order, limit, after, want_total):
     return {"items": items, "next_cursor": next_cursor, "total": total}
 
 
-def create(s, rec):
-    """Insert rec (its id, or a new UUID). An existing id is a replay (200)
-    when the content is the same, else a conflict (409) with the record."""
-    emp_id = rec.get("id") or str(uuid.uuid4())
-    values = {"id": emp_id, "fullname": rec["fullname"], "location": rec["location"],
-              "job_title": rec["job_title"], "badges": rules.encode_badges(rec["badges"])}
+# ---- writes ----
+
+class Write(namedtuple("Write", "op emp_id tags rec")):
+    """One write whose input the rules accepted, not yet applied: create rec
+    (with its id, or a new UUID), replace the record emp_id with rec, or delete
+    it, those two only if its version matches tags (parsed If-Match)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def create(cls, rec):
+        return cls("create", rec.get("id") or str(uuid.uuid4()), None, rec)
+
+    @classmethod
+    def replace(cls, emp_id, tags, rec):
+        return cls("replace", emp_id, tags, rec)
+
+    @classmethod
+    def delete(cls, emp_id, tags):
+        return cls("delete", emp_id, tags, None)
+
+
+def apply(s, writes):
+    """The Outcome of each Write, in order, each the one it would have on its
+    own (a single request is a list of one). The writes go in groups in which
+    no record is written twice: per group one statement reads and locks the
+    records to replace or delete, then one INSERT, one UPDATE and one DELETE
+    write them all. A record written again starts the next group, so that
+    write sees the one before."""
+    outcomes = []
+    for group in _groups(writes):
+        done = _create(s, {i: w for i, w in enumerate(group) if w.op == "create"})
+        done.update(_write_if_current(s, {i: w for i, w in enumerate(group) if w.op != "create"}))
+        outcomes += [done[i] for i in range(len(group))]
+    return outcomes
+
+
+def _groups(writes):
+    """writes cut, in order, into runs that write no record twice."""
+    group, ids = [], set()
+    for w in writes:
+        if w.emp_id in ids:
+            yield group
+            group, ids = [], set()
+        group.append(w)
+        ids.add(w.emp_id)
+    if group:
+        yield group
+
+
+def _create(s, creates):
+    """{i: Outcome} for the creates {i: Write} (distinct ids). An id that
+    exists is a replay (200) when the content is the same, else a conflict
+    (409) with the record."""
+    done = {}
     for _ in range(3):
-        row = s.execute(_INSERT, values).first()
-        if row:
-            return Outcome(201, record(*row))
-        row = _fetch(s, emp_id)
-        if row:  # else deleted since the insert saw it: try again
-            now = record(*row)
-            if _same_content(rec, now):
-                return Outcome(200, now)
-            return Outcome(409, detail=f"An employee with id {emp_id!r} exists with other content.",
-                           current=now)
-    raise Unavailable("the record kept changing under the create")
+        if not creates:
+            return done
+        # In id order: two requests inserting some of the same ids wait on each other in one order.
+        rows = sorted((_row(w) for w in creates.values()), key=lambda r: r["id"])
+        stored = _records(s.execute(_INSERT, {"rows": rows}))
+        now = _current(s, [w.emp_id for w in creates.values() if w.emp_id not in stored])
+        left = {}
+        for i, w in creates.items():
+            if w.emp_id in stored:
+                done[i] = Outcome(201, stored[w.emp_id])
+            elif w.emp_id in now:
+                done[i] = _create_over(w, now[w.emp_id])
+            else:  # deleted since the insert saw it: try again
+                left[i] = w
+        creates = left
+    if creates:
+        raise Unavailable("the record kept changing under the create")
+    return done
 
 
-def _lock_current(s, emp_id, tags):
-    """None when the row exists and the precondition holds (the row is then
-    locked until the transaction ends), else the refusal."""
-    row = _fetch(s, emp_id, lock=True)
-    if not row:
-        return _not_found(emp_id)
-    now = record(*row)
-    if not rules.matches(tags, now["version"]):
-        return Outcome(412, detail="The record changed since that version; current holds it now.", current=now)
-    return None
+def _create_over(w, now):
+    if _same_content(w.rec, now):
+        return Outcome(200, now)
+    return Outcome(409, detail=f"An employee with id {w.emp_id!r} exists with other content.", current=now)
 
 
-def replace(s, emp_id, tags, rec):
-    refused = _lock_current(s, emp_id, tags)
-    if refused:
-        return refused
-    values = {"emp_id": emp_id, "fullname": rec["fullname"], "location": rec["location"],
-              "job_title": rec["job_title"], "badges": rules.encode_badges(rec["badges"])}
-    return Outcome(200, record(*s.execute(_UPDATE, values).one()))
-
-
-def delete(s, emp_id, tags):
-    refused = _lock_current(s, emp_id, tags)
-    if refused:
-        return refused
-    s.execute(_DELETE, {"emp_id": emp_id})
-    return Outcome(204)
+def _write_if_current(s, writes):
+    """{i: Outcome} for the replaces and deletes {i: Write} (distinct ids):
+    each record is read and locked until the transaction ends, its version
+    compared, and those whose precondition holds are written."""
+    now = _current(s, [w.emp_id for w in writes.values()], lock=True)
+    done, updates, deletes = {}, {}, {}
+    for i, w in writes.items():
+        cur = now.get(w.emp_id)
+        if cur is None:
+            done[i] = _not_found(w.emp_id)
+        elif not rules.matches(w.tags, cur["version"]):
+            done[i] = Outcome(412, detail="The record changed since that version; current holds it now.",
+                              current=cur)
+        elif w.op == "replace":
+            updates[i] = w
+        else:
+            deletes[i] = w
+    if updates:
+        stored = _records(s.execute(_UPDATE, {"rows": [_row(w) for w in updates.values()]}))
+        done.update((i, Outcome(200, stored[w.emp_id])) for i, w in updates.items())
+    if deletes:
+        s.execute(_DELETE, {"ids": [w.emp_id for w in deletes.values()]})
+        done.update((i, Outcome(204)) for i in deletes)
+    return done
