@@ -162,8 +162,8 @@ static int cmd_status(int argc, char **argv)
 	if (sync_source_of(argv[0], &d, &e) != ST_OK || sync_status(argv[0], &waiting, &conflicts, at, &e) != ST_OK)
 		return cli_fail(EXIT_SOURCE, e.msg);
 	char *safe_target = text_safe_dup(d.name[0] ? d.name : d.target);
-	printf("source: %s %s\npulled: %s\nedits waiting: %ld\nconflicts: %ld\n", d.backend, safe_target, at,
-	       waiting, conflicts);
+	printf("source: %s %s\npulled: %s\nedits waiting: %ld\nconflicts: %ld\nsearch index: %s\n", d.backend,
+	       safe_target, at, waiting, conflicts, d.search_index ? "built" : "not yet (built on the first open)");
 	free(safe_target);
 	return 0;
 }

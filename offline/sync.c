@@ -177,6 +177,7 @@ enum status sync_source_of(const char *path, struct sync_source *out, struct err
 	meta_get(db, "source_target", out->target, sizeof out->target);
 	meta_get(db, "source_name", out->name, sizeof out->name);
 	meta_get(db, "pulled_at", out->pulled_at, sizeof out->pulled_at);
+	out->search_index = count_of(db, "SELECT count(*) FROM sqlite_master WHERE name = 'empdir_fts'") == 1;
 	sqlite3_close(db);
 	return ST_OK;
 }
@@ -202,6 +203,7 @@ enum status sync_status(const char *path, long *waiting, long *conflicts, char p
 
 struct pull_sink {
 	struct loader *l;
+	int fd;             /* the file being written, for early writeback */
 	sync_progress_fn progress;
 	void *ctx;
 	long done, total;
@@ -211,8 +213,13 @@ static enum status sink_add(struct pull_sink *k, const struct stream_record *r, 
 {
 	if (!loader_add(k->l, r->id, r->fullname, r->location, r->job_title, r->badges, r->version))
 		return err_set(e, ST_FAIL, "writing the snapshot stopped");
-	if (++k->done % PROGRESS_EVERY == 0 && k->progress)
-		k->progress(k->ctx, k->done, k->total);
+	if (++k->done % PROGRESS_EVERY == 0) {
+		/* Start writing what is written so far: the fsync at the end then
+		 * has little left to wait for. */
+		sync_file_range(k->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		if (k->progress)
+			k->progress(k->ctx, k->done, k->total);
+	}
 	return ST_OK;
 }
 
@@ -239,10 +246,10 @@ static enum status sink_employee(struct pull_sink *k, const struct employee *r, 
 
 /* Copy every row of src into db (inside the caller's transaction): streamed
  * when the source can, else page by page. */
-static enum status copy_rows(struct backend *src, sqlite3 *db, sync_progress_fn progress, void *ctx,
+static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_progress_fn progress, void *ctx,
 			     const char *tmp, struct err *e)
 {
-	struct pull_sink k = {.progress = progress, .ctx = ctx, .total = -1};
+	struct pull_sink k = {.fd = fd, .progress = progress, .ctx = ctx, .total = -1};
 	if (progress && (backend_caps(src) & CAP_COUNT))
 		backend_count(src, NULL, &k.total, e);
 	if (!(k.l = loader_start(db, e)))
@@ -306,7 +313,7 @@ static void dir_of(const char *path, char *out, size_t outsz)
 		*slash = '\0';
 }
 
-static enum status write_pulled(struct backend *src, const struct sync_source *desc, const char *tmp,
+static enum status write_pulled(struct backend *src, const struct sync_source *desc, const char *tmp, int fd,
 				sync_progress_fn progress, void *ctx, struct err *e)
 {
 	sqlite3 *db;
@@ -320,7 +327,7 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 	    exec(db, pulled_schema) != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
 	if (st == ST_OK)
-		st = copy_rows(src, db, progress, ctx, tmp, e);
+		st = copy_rows(src, db, fd, progress, ctx, tmp, e);
 	if (st == ST_OK &&
 	    exec(db, "PRAGMA threads=2; CREATE UNIQUE INDEX empdir_by_id ON employees(id)") != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
@@ -383,7 +390,7 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 	}
 	/* Held while the pull runs: a file nobody holds is a killed pull's. */
 	flock(fd, LOCK_EX);
-	enum status st = write_pulled(src, desc, tmp.data, progress, ctx, e);
+	enum status st = write_pulled(src, desc, tmp.data, fd, progress, ctx, e);
 	if (st == ST_OK && index) {
 		/* The search index, built here rather than on first open. */
 		struct conn_config cc = {.name = "pull", .backend = "offline", .target = tmp.data};

@@ -29,6 +29,7 @@ struct sync_source {
 	char target[1024];  /* conninfo (no password), URL or path */
 	char name[128];     /* connection name, or "" */
 	char pulled_at[32]; /* UTC, ISO 8601 */
+	bool search_index;  /* sync_source_of(): the search index is built */
 };
 
 /* progress(ctx, done, total_or_-1) while pulling or pushing; may be NULL. */

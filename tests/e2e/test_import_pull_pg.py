@@ -155,11 +155,13 @@ def test_pull_copies_the_table_row_by_row_with_its_versions(server, tmp_path):
     # ids are unique; the search index waits for the first open
     assert ("empdir_by_id",) in query(snap, "SELECT name FROM pragma_index_list('employees') WHERE \"unique\"")
     assert query(snap, "SELECT count(*) FROM sqlite_master WHERE name = 'empdir_fts'") == [(0,)]
+    assert "search index: not yet (built on the first open)" in cli("snapshot", "status", snap, check=0).stdout
     # ... or is built in the same step with --index, and finds a tricky row
     indexed = str(tmp_path / "indexed.db")
     cli("snapshot", "pull", "--index", "--pg", db.conninfo, indexed, check=0)
     assert query(indexed, "SELECT count(*) FROM empdir_fts WHERE empdir_fts MATCH 'mma' AND rowid = "
                           "(SELECT rowid FROM employees WHERE id = 't-comma')") == [(1,)]
+    assert "search index: built" in cli("snapshot", "status", indexed, check=0).stdout
     status = cli("snapshot", "status", snap, check=0).stdout
     assert "source: pg" in status and "edits waiting: 0" in status
 
@@ -171,13 +173,20 @@ def test_offline_edits_are_pushed_to_pg(server, tmp_path):
     c = sqlite3.connect(snap)
     c.execute("UPDATE employees SET location = 'Mars' WHERE id = 't-comma'")
     c.execute("DELETE FROM employees WHERE id = 't-unicode'")
+    # several edits of one record: each is based on the one before
+    twice, gone = ADA[:-1] + "2", ADA[:-1] + "3"
+    c.execute("UPDATE employees SET job_title = 'First' WHERE id = ?", (twice,))
+    c.execute("UPDATE employees SET job_title = 'Second' WHERE id = ?", (twice,))
+    c.execute("UPDATE employees SET location = 'Gone soon' WHERE id = ?", (gone,))
+    c.execute("DELETE FROM employees WHERE id = ?", (gone,))
     c.execute("INSERT INTO employees VALUES ('n-1', 'New Hire', 'Moon', 'Pilot', '[\"Astronaut\"]')")
     c.commit()
     c.close()
     r = cli("snapshot", "push", snap, check=0)
-    assert "pushed 3 edits; 0 waiting" in r.stdout
+    assert "pushed 7 edits; 0 waiting" in r.stdout
     rows = db.rows()
     assert rows["t-comma"][1] == "Mars" and "t-unicode" not in rows
+    assert rows[twice][2] == "Second" and gone not in rows
     assert rows["n-1"] == ("New Hire", "Moon", "Pilot", '["Astronaut"]')
     assert snapshot_rows(snap) == as_read(rows)
     assert snapshot_versions(snap) == db.versions()
