@@ -234,6 +234,13 @@ enum status backend_apply_batch(struct backend *b, const struct batch_op *ops, s
 	return st;
 }
 
+void backend_identity(struct backend *b, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	if (b->ops->identity)
+		b->ops->identity(b, out, outsz);
+}
+
 unsigned backend_caps(struct backend *b)
 {
 	unsigned c = b->ops->caps(b);

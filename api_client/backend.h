@@ -125,6 +125,11 @@ struct backend_ops {
 	void (*describe)(struct backend *b, char *out, size_t outsz);
 	/* A hint worth showing once (e.g. "no trigram index: search scans"), or NULL. */
 	const char *(*hint)(struct backend *b);
+	/* Optional: a name of the directory behind this connection that stays
+	 * the same whichever host name or route reaches it (pg: the database
+	 * system's identifier and the database), so a snapshot is never pushed
+	 * into another directory; "" when it cannot tell. */
+	void (*identity)(struct backend *b, char *out, size_t outsz);
 	/* Optional (NULL: callers page through list_page). Every record, as fast
 	 * as the source can send them (pg: the COPY protocol), in no particular
 	 * order, each with its version unless that is its content version. A row() failure stops the stream and is returned as it is.
@@ -171,6 +176,8 @@ static inline bool backend_can_stream(const struct backend *b)
 {
 	return b->ops->stream_all != NULL;
 }
+/* The directory's identity (backend_ops.identity), or "" when unknown. */
+void backend_identity(struct backend *b, char *out, size_t outsz);
 /* The batch op through the same checks as the single writes: a read-only
  * connection is refused, records are normalised, and an invalid one is not
  * sent but answered ST_INVALID (its single write says why).

@@ -823,6 +823,23 @@ static enum status pg_apply_batch(struct backend *b, const struct batch_op *ops,
 
 /* ---- the rest of the interface ---- */
 
+/* The cluster's system identifier (from its control file: the same on every
+ * endpoint and replica of it) and the database. */
+static void pg_identity(struct backend *b, char *out, size_t outsz)
+{
+	PGresult *r;
+	struct err ignore = {0};
+	out[0] = '\0';
+	if (pg_session_read(&pgb(b)->s,
+			    "SELECT 'pg:' || system_identifier || '/' || current_database() FROM pg_control_system()", 0,
+			    NULL, &r, &ignore) != ST_OK)
+		return;
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		snprintf(out, outsz, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+
 static unsigned pg_caps(struct backend *b)
 {
 	unsigned caps = CAP_VERSIONS | CAP_REMOTE;
@@ -858,4 +875,5 @@ const struct backend_ops pg_backend_ops = {
 	.hint = pg_hint,
 	.stream_all = pg_stream_all,
 	.apply_batch = pg_apply_batch,
+	.identity = pg_identity,
 };

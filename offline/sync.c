@@ -331,13 +331,15 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 	if (st == ST_OK &&
 	    exec(db, "PRAGMA threads=2; CREATE UNIQUE INDEX empdir_by_id ON employees(id)") != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
-	char fmt[8], now[32];
+	char fmt[8], now[32], id[256];
 	snprintf(fmt, sizeof fmt, "%d", SNAPSHOT_FORMAT);
+	backend_identity(src, id, sizeof id);
 	utc_now(now);
 	if (st == ST_OK &&
 	    (meta_set(db, "format", fmt) != SQLITE_OK || meta_set(db, "source_backend", desc->backend) != SQLITE_OK ||
 	     meta_set(db, "source_target", desc->target) != SQLITE_OK ||
 	     meta_set(db, "source_name", desc->name) != SQLITE_OK || meta_set(db, "pulled_at", now) != SQLITE_OK ||
+	     meta_set(db, "source_id", id) != SQLITE_OK ||
 	     meta_set(db, "journal", "on") != SQLITE_OK || exec(db, journal_schema) != SQLITE_OK ||
 	     exec(db, "COMMIT") != SQLITE_OK))
 		st = db_fail(db, e, "cannot write", tmp);
@@ -370,11 +372,25 @@ static void remove_stale_pulls(const char *path)
 enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path, bool index,
 		      sync_progress_fn progress, void *ctx, struct err *e)
 {
-	if (access(path, F_OK) == 0) {
+	struct stat sb;
+	if (stat(path, &sb) == 0 && sb.st_size > 0) {
+		/* Only a snapshot of ours with nothing waiting is replaced: not
+		 * another file (the seed's employees.db, say), nor one a newer
+		 * empdir-tui wrote, whose journal this one cannot read. */
 		long waiting = 0, conflicts = 0;
 		char at[32];
-		struct err ignore = {0};
-		if (sync_status(path, &waiting, &conflicts, at, &ignore) == ST_OK && waiting > 0)
+		struct err why = {0};
+		enum status st = sync_status(path, &waiting, &conflicts, at, &why);
+		if (st == ST_NOT_FOUND)
+			return err_set(e, ST_CONFLICT,
+				       "%s exists and is not a snapshot (nothing records where it was pulled from); "
+				       "pull into another file, or remove it first",
+				       path);
+		if (st != ST_OK) {
+			*e = why;
+			return st == ST_UNSUPPORTED ? ST_CONFLICT : st;
+		}
+		if (waiting > 0)
 			return err_set(e, ST_CONFLICT,
 				       "%s has %ld edit%s not pushed yet; push them first (empdir-tui snapshot push %s) or pull into another file",
 				       path, waiting, waiting == 1 ? "" : "s", path);
@@ -795,6 +811,27 @@ static enum status push_batch(sqlite3 *db, struct backend *dst, struct sync_stat
 	return st;
 }
 
+/* Refuse a destination that is provably another directory than the one
+ * the snapshot was pulled from (both identities known and different). */
+static enum status same_directory(sqlite3 *db, struct backend *dst, const char *path, struct err *e)
+{
+	char pulled[256] = "", here[256];
+	meta_get(db, "source_id", pulled, sizeof pulled);
+	if (!pulled[0])
+		return ST_OK;
+	backend_identity(dst, here, sizeof here);
+	if (!here[0] || strcmp(pulled, here) == 0)
+		return ST_OK;
+	char *a = text_safe_dup(pulled), *b = text_safe_dup(here);
+	err_set(e, ST_INVALID,
+		"%s was pulled from another directory (%s) than this source (%s); nothing was sent. "
+		"Push it where it came from, or pull a snapshot of this source",
+		path, a, b);
+	free(a);
+	free(b);
+	return ST_INVALID;
+}
+
 enum status sync_push(struct backend *dst, const char *path, sync_progress_fn progress, void *ctx,
 		      struct sync_stats *stats, struct err *e)
 {
@@ -803,6 +840,10 @@ enum status sync_push(struct backend *dst, const char *path, sync_progress_fn pr
 	enum status st = open_snapshot(path, true, &db, e);
 	if (st != ST_OK)
 		return st;
+	if ((st = same_directory(db, dst, path, e)) != ST_OK) {
+		sqlite3_close(db);
+		return st;
+	}
 	exec(db, CONFLICT_INDEX_SQL); /* only speed depends on it */
 	long total = count_of(db, "SELECT count(*) FROM empdir_journal WHERE state = 'pending'");
 	int in_group = 0;
@@ -1011,8 +1052,16 @@ static int settle_locally(sqlite3 *db, const char *id, const struct employee *re
 enum status sync_resolve(struct backend *dst, const char *path, long seq, enum sync_choice choice,
 			 const struct employee *merged, struct err *e)
 {
+	sqlite3 *db;
+	enum status st = open_snapshot(path, false, &db, e);
+	if (st != ST_OK)
+		return st;
+	st = same_directory(db, dst, path, e);
+	sqlite3_close(db);
+	if (st != ST_OK)
+		return st;
 	struct sync_conflicts all;
-	enum status st = sync_conflicts_load(path, &all, e);
+	st = sync_conflicts_load(path, &all, e);
 	if (st != ST_OK)
 		return st;
 	struct sync_conflict *c = NULL;
@@ -1061,7 +1110,6 @@ enum status sync_resolve(struct backend *dst, const char *path, long seq, enum s
 	if (st == ST_CONFLICT)
 		err_set(e, ST_CONFLICT, "the record changed again at the source; push again to see it");
 	if (st == ST_OK) {
-		sqlite3 *db;
 		st = open_snapshot(path, true, &db, e);
 		if (st == ST_OK) {
 			if (settle_locally(db, id, local, version, seq, choice == SYNC_TAKE_THEIRS) != SQLITE_OK)

@@ -257,6 +257,29 @@ def test_batched_push_replayed_applies_nothing_twice(server, tmp_path):
     assert rows["n-taken"][0] == "Theirs"
 
 
+def test_a_snapshot_is_never_pushed_into_another_directory(server, tmp_path):
+    """The snapshot records which directory it came from (the cluster's
+    system identifier and the database); pushing it anywhere else is refused
+    before anything is sent, and its edits wait for the right one."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = seeded(server, tmp_path / "a", rows=50), seeded(server, tmp_path / "b", rows=50)
+    snap = str(tmp_path / "snap.db")
+    cli("snapshot", "pull", "--pg", a.conninfo, snap, check=0)
+    c = sqlite3.connect(snap)
+    c.execute("UPDATE employees SET location = 'Elsewhere' WHERE id = ?", (ADA,))
+    c.commit()
+    c.close()
+    untouched = b.fingerprint()
+    r = cli("snapshot", "push", snap, "--pg", b.conninfo, check=1)
+    assert "pulled from another directory" in r.stderr and "nothing was sent" in r.stderr
+    assert b.fingerprint() == untouched
+    assert query(snap, "SELECT count(*) FROM empdir_journal WHERE state = 'pending'") == [(1,)]
+    r = cli("snapshot", "push", snap, "--pg", a.conninfo.replace("127.0.0.1", "localhost"), check=0)
+    assert "pushed 1 edit; 0 waiting" in r.stdout
+    assert a.rows()[ADA][1] == "Elsewhere"
+
+
 def test_pull_killed_at_random_points_leaves_the_old_snapshot(server, tmp_path):
     db = seeded(server, tmp_path, rows=20000)
     snap = str(tmp_path / "snap.db")

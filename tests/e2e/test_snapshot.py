@@ -212,3 +212,30 @@ def test_export_csv_and_json(pair):
     data = json.loads(r.stdout)
     assert len(data) == 54 and data[0]["badges"] == ["Mac User"]
     cli("export", "--offline", src, "--format", "xml", check=2)
+
+
+def test_a_snapshot_from_a_newer_version_is_refused_and_left_alone(pair):
+    """A journal this version cannot read: push, status and a pull over it
+    all refuse with the same clear message, and the file keeps its edit."""
+    src, snap = pair
+    sql(snap, "UPDATE employees SET location = 'Waiting' WHERE id = (SELECT min(id) FROM employees)")
+    sql(snap, "UPDATE empdir_meta SET value = '99' WHERE key = 'format'")
+    source = rows(src)
+    for args in (("snapshot", "push", snap), ("snapshot", "status", snap),
+                 ("snapshot", "pull", "--offline", src, snap)):
+        r = cli(*args)
+        assert r.returncode in (2, 3), (args, r.returncode, r.stderr)
+        assert "written by a newer empdir-tui (snapshot format 99" in r.stderr and "upgrade" in r.stderr
+    assert query(snap, "SELECT count(*) FROM empdir_journal") == [(1,)]
+    assert query(snap, "SELECT count(*) FROM employees WHERE location = 'Waiting'") == [(1,)]
+    assert rows(src) == source
+
+
+def test_pull_never_replaces_a_file_that_is_not_a_snapshot(pair, tmp_path):
+    src, _ = pair
+    mine = str(tmp_path / "employees.db")
+    make_db(mine, rows=5)
+    before = open(mine, "rb").read()
+    r = cli("snapshot", "pull", "--offline", src, mine, check=2)
+    assert "is not a snapshot" in r.stderr and "another file" in r.stderr
+    assert open(mine, "rb").read() == before
