@@ -347,6 +347,33 @@ def test_pull_from_a_named_connection_and_a_missing_table(server, tmp_path):
     assert not os.path.exists(str(tmp_path / "none.db"))
 
 
+def test_push_to_a_source_that_no_longer_exists_keeps_every_edit(server, tmp_path):
+    """The database dropped, or the named connection gone from the config:
+    a clear message, and the journal as it was."""
+    db = seeded(server, tmp_path, rows=50)
+    cfg = tmp_path / "config"
+    cfg.write_text("[connection aurora]\nbackend = pg\nhost = 127.0.0.1\nport = %d\ndbname = %s\n"
+                   "user = postgres\nconnect_timeout = 5\n" % (server.port, db.name))
+    snap = str(tmp_path / "snap.db")
+    cli("snapshot", "pull", "aurora", snap, check=0, env={"EMPDIR_CONFIG": str(cfg)})
+    c = sqlite3.connect(snap)
+    c.execute("UPDATE employees SET location = 'Kept' WHERE id = ?", (ADA,))
+    c.commit()
+    c.close()
+    journal = query(snap, "SELECT seq, op, id, state FROM empdir_journal")
+    # the connection is no longer configured
+    cfg.write_text("")
+    r = cli("snapshot", "push", snap, env={"EMPDIR_CONFIG": str(cfg)})
+    assert r.returncode == 2 and "name the SOURCE" in r.stderr, r.stderr
+    # the database itself is gone
+    cfg.write_text("[connection aurora]\nbackend = pg\nhost = 127.0.0.1\nport = %d\ndbname = %s\n"
+                   "user = postgres\nconnect_timeout = 5\n" % (server.port, db.name))
+    server.psql('DROP DATABASE "%s" WITH (FORCE)' % db.name, dbname="postgres")
+    r = cli("snapshot", "push", snap, env={"EMPDIR_CONFIG": str(cfg)})
+    assert r.returncode == 3 and db.name in r.stderr and "does not exist" in r.stderr, r.stderr
+    assert query(snap, "SELECT seq, op, id, state FROM empdir_journal") == journal
+
+
 # ---- import ----
 
 def legacy_expected(path):
