@@ -14,8 +14,19 @@
 #include "db_cmd.h"
 
 /* Errors go to stderr as one sanitised line. */
+/* A progress line ("...: 43%") is being rewritten in place on stderr. */
+static bool progress_open;
+
+static void end_progress_line(void)
+{
+	if (progress_open)
+		fputc('\n', stderr);
+	progress_open = false;
+}
+
 int cli_fail(int status, const char *msg)
 {
+	end_progress_line();
 	char *safe = text_safe_dup(msg);
 	fprintf(stderr, "empdir-tui: %s\n", safe);
 	free(safe);
@@ -70,13 +81,25 @@ int cli_load_config(const char *explicit_path_arg, struct config *cfg)
 	return 0;
 }
 
+/* On a terminal only. A message ending in a percentage rewrites the line
+ * until 100%. */
 void cli_say_progress(const char *msg)
 {
-	if (isatty(STDERR_FILENO)) {
-		char *safe = text_safe_dup(msg);
+	if (!isatty(STDERR_FILENO))
+		return;
+	char *safe = text_safe_dup(msg);
+	size_t n = strlen(safe);
+	if (n && safe[n - 1] == '%') {
+		fprintf(stderr, "\rempdir-tui: %s\033[K", safe);
+		progress_open = true;
+		if (n >= 4 && strcmp(safe + n - 4, "100%") == 0)
+			end_progress_line();
+	} else {
+		end_progress_line();
 		fprintf(stderr, "empdir-tui: %s\n", safe);
-		free(safe);
 	}
+	fflush(stderr);
+	free(safe);
 }
 
 char *cli_expand_home(const char *p)

@@ -403,3 +403,13 @@ def test_command_line_completion_and_history(tui):
     t.keys("Tab")
     s = t.screen()
     assert "reload" in s and "reverse" in s  # ambiguous: the candidates are listed
+
+
+def test_first_open_says_how_far_the_indexing_is(tui):
+    """A file without the search index (the seed's, a fresh pull) is indexed
+    on its first writable open, with the percentage on the terminal."""
+    t = tui()
+    raw = t.raw_bytes().decode("utf-8", "replace")
+    assert "indexing people.db for search (first open only): 0%" in raw
+    assert "indexing people.db for search (first open only): 100%" in raw
+    assert "Name ▲" in t.screen()
