@@ -92,7 +92,9 @@ static int cmd_pull(int argc, char **argv, const struct config *cfg)
 	describe_source(backend, target, name, cfg, &d);
 	struct err e = {0};
 	/* No bar to draw: no need to count the rows first. */
-	enum status st = sync_pull(src, &d, file, index, isatty(STDERR_FILENO) ? progress_bar : NULL, "pulling", &e);
+	long rows = 0;
+	enum status st = sync_pull(src, &d, file, index, isatty(STDERR_FILENO) ? progress_bar : NULL, "pulling", &rows,
+				   &e);
 	progress_end();
 	backend_close(src);
 	if (st != ST_OK)
@@ -100,7 +102,10 @@ static int cmd_pull(int argc, char **argv, const struct config *cfg)
 	long waiting, conflicts;
 	char at[32];
 	sync_status(file, &waiting, &conflicts, at, &e);
-	printf("pulled %s into %s at %s\n", name ? name : target, file, at);
+	char *from = text_safe_dup(name ? name : target);
+	printf("pulled %ld employee%s from %s into %s at %s%s\n", rows, rows == 1 ? "" : "s", from, file, at,
+	       index ? "" : "; the first open builds its search index");
+	free(from);
 	return 0;
 }
 

@@ -247,7 +247,7 @@ static enum status sink_employee(struct pull_sink *k, const struct employee *r, 
 /* Copy every row of src into db (inside the caller's transaction): streamed
  * when the source can, else page by page. */
 static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_progress_fn progress, void *ctx,
-			     const char *tmp, struct err *e)
+			     const char *tmp, long *rows, struct err *e)
 {
 	struct pull_sink k = {.fd = fd, .progress = progress, .ctx = ctx, .total = -1};
 	if (progress && (backend_caps(src) & CAP_COUNT))
@@ -288,6 +288,7 @@ static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_prog
 	}
 	if (st == ST_OK && progress)
 		progress(ctx, k.done, k.total);
+	*rows = k.done;
 	return st;
 }
 
@@ -314,7 +315,7 @@ static void dir_of(const char *path, char *out, size_t outsz)
 }
 
 static enum status write_pulled(struct backend *src, const struct sync_source *desc, const char *tmp, int fd,
-				sync_progress_fn progress, void *ctx, struct err *e)
+				sync_progress_fn progress, void *ctx, long *rows, struct err *e)
 {
 	sqlite3 *db;
 	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -327,7 +328,7 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 	    exec(db, pulled_schema) != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
 	if (st == ST_OK)
-		st = copy_rows(src, db, fd, progress, ctx, tmp, e);
+		st = copy_rows(src, db, fd, progress, ctx, tmp, rows, e);
 	if (st == ST_OK &&
 	    exec(db, "PRAGMA threads=2; CREATE UNIQUE INDEX empdir_by_id ON employees(id)") != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
@@ -370,8 +371,9 @@ static void remove_stale_pulls(const char *path)
 }
 
 enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path, bool index,
-		      sync_progress_fn progress, void *ctx, struct err *e)
+		      sync_progress_fn progress, void *ctx, long *rows, struct err *e)
 {
+	*rows = 0;
 	struct stat sb;
 	if (stat(path, &sb) == 0 && sb.st_size > 0) {
 		/* Only a snapshot of ours with nothing waiting is replaced: not
@@ -406,7 +408,7 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 	}
 	/* Held while the pull runs: a file nobody holds is a killed pull's. */
 	flock(fd, LOCK_EX);
-	enum status st = write_pulled(src, desc, tmp.data, fd, progress, ctx, e);
+	enum status st = write_pulled(src, desc, tmp.data, fd, progress, ctx, rows, e);
 	if (st == ST_OK && index) {
 		/* The search index, built here rather than on first open. */
 		struct conn_config cc = {.name = "pull", .backend = "offline", .target = tmp.data};
@@ -429,8 +431,24 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 		if (!fsync_path(tmp.data, false) || rename(tmp.data, path) != 0 || !fsync_path(dir, true))
 			st = err_set(e, ST_FAIL, "cannot put the snapshot in place at %s: %s", path, strerror(errno));
 	}
-	if (st != ST_OK)
+	if (st != ST_OK) {
 		unlink(tmp.data);
+		/* Say what did not change, and name the file the user named. */
+		struct err why = *e;
+		char *shown = text_safe_dup(path);
+		const char *reason = why.msg;
+		if (strncmp(reason, "cannot write ", 13) == 0 && strstr(reason, ".pull-")) {
+			const char *colon = strstr(reason, ": ");
+			reason = colon ? colon + 2 : reason;
+			err_set(e, st, "cannot write the snapshot %s: %s%s; %s", shown, reason,
+				strstr(reason, "I/O") || strstr(reason, "full") ? " (is the disk full?)" : "",
+				access(path, F_OK) == 0 ? "the previous one is unchanged" : "nothing was written");
+		} else if (st != ST_CANCELLED) {
+			err_set(e, st, "%s; %s", why.msg,
+				access(path, F_OK) == 0 ? "the previous snapshot is unchanged" : "nothing was written");
+		}
+		free(shown);
+	}
 	close(fd);
 	buf_free(&tmp);
 	return st;

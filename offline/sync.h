@@ -38,9 +38,9 @@ typedef void (*sync_progress_fn)(void *ctx, long done, long total);
 /* Pull everything from `src` into `path` (a temporary file renamed into
  * place when complete and synced). Refused when `path` holds edits that
  * were not pushed. index: build the search index now too (else the first
- * writable open builds it). */
+ * writable open builds it). *rows: how many were pulled. */
 enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path, bool index,
-		      sync_progress_fn progress, void *ctx, struct err *e);
+		      sync_progress_fn progress, void *ctx, long *rows, struct err *e);
 
 /* Where the snapshot came from; ST_NOT_FOUND when it was not pulled. */
 enum status sync_source_of(const char *path, struct sync_source *out, struct err *e);

@@ -195,6 +195,30 @@ def test_pull_killed_leaves_the_old_snapshot(pair):
     assert [f for f in os.listdir(os.path.dirname(snap)) if ".pull-" in f] == []
 
 
+def test_a_full_disk_fails_the_pull_cleanly(pair, tmp_path):
+    """The writer thread's failure (here: the file may not grow past
+    1 MB, as on a full disk) stops the pull with SQLite's reason; the old
+    snapshot stays and no temporary file is left."""
+    import resource
+    src, snap = pair
+    big = str(tmp_path / "big.db")
+    make_db(big, rows=30000)  # more than SQLite's page cache: the writer thread hits the limit
+    before = rows(snap)
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+
+    e = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    r = subprocess.run([BIN, "snapshot", "pull", "--offline", big, snap], capture_output=True, text=True,
+                       env=e, stdin=subprocess.DEVNULL, timeout=120, preexec_fn=small_files)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "cannot write the snapshot %s" % snap in r.stderr and "the previous one is unchanged" in r.stderr, r.stderr
+    assert "is the disk full?" in r.stderr
+    assert rows(snap) == before
+    assert [f for f in os.listdir(os.path.dirname(snap)) if ".pull-" in f] == []
+
+
 def test_a_file_that_was_not_pulled(tmp_path):
     p = str(tmp_path / "plain.db")
     make_db(p, rows=3)
