@@ -169,17 +169,23 @@ def bench_pull(srv, work):
 
 # ---- push ----
 
-def bench_push(srv, snap):
-    log("push of %d offline edits" % PUSH_EDITS)
+def edit_and_push(snap, edits, *source):
+    """Seconds `snapshot push` takes for `edits` offline edits made to snap."""
     c = sqlite3.connect(snap)
     c.execute("UPDATE employees SET job_title = 'Moved ' || substr(job_title, 1, 50) WHERE rowid IN "
-              "(SELECT rowid FROM employees ORDER BY id LIMIT ?)", (PUSH_EDITS,))
+              "(SELECT rowid FROM employees ORDER BY id LIMIT ?)", (edits,))
     c.commit()
     waiting = c.execute("SELECT count(*) FROM empdir_journal").fetchone()[0]
     c.close()
-    assert waiting == PUSH_EDITS, waiting
-    took, r = timed([BIN, "snapshot", "push", snap])
-    assert "pushed %d edits; 0 waiting" % PUSH_EDITS in r.stdout, r.stdout
+    assert waiting == edits, waiting
+    took, r = timed([BIN, "snapshot", "push", snap] + list(source))
+    assert "pushed %d edits; 0 waiting" % edits in r.stdout, r.stdout
+    return took
+
+
+def bench_push(srv, snap):
+    log("push of %d offline edits" % PUSH_EDITS)
+    took = edit_and_push(snap, PUSH_EDITS)
     return {"edits": PUSH_EDITS, "seconds": took}
 
 
@@ -213,16 +219,7 @@ def bench_push_http(srv, work):
         assert count(snap) == ROWS
         for i in range(REPEAT):
             log("push of %d offline edits to the HTTP API, round %d of %d" % (edits, i + 1, REPEAT))
-            c = sqlite3.connect(snap)
-            c.execute("UPDATE employees SET job_title = 'Moved ' || substr(job_title, 1, 50) WHERE rowid IN "
-                      "(SELECT rowid FROM employees ORDER BY id LIMIT ?)", (edits,))
-            c.commit()
-            waiting = c.execute("SELECT count(*) FROM empdir_journal").fetchone()[0]
-            c.close()
-            assert waiting == edits, waiting
-            took, r = timed([BIN, "snapshot", "push", snap, "--api", url])
-            assert "pushed %d edits; 0 waiting" % edits in r.stdout, r.stdout
-            times.append(took)
+            times.append(edit_and_push(snap, edits, "--api", url))
         moved = srv.psql("SELECT count(*) FROM employees WHERE job_title LIKE 'Moved %'", dbname="httpapi")
         assert int(moved.strip()) == edits, moved
     finally:

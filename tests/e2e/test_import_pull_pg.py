@@ -332,11 +332,16 @@ def test_a_connection_killed_during_the_copy_fails_the_pull_cleanly(server, tmp_
     assert [f for f in os.listdir(str(tmp_path)) if f.startswith("snap.db.pull-")] == []
 
 
+def aurora_config(path, server, db):
+    """A config naming db as the connection "aurora"."""
+    path.write_text("[connection aurora]\nbackend = pg\nhost = 127.0.0.1\nport = %d\ndbname = %s\n"
+                    "user = postgres\nstatement_timeout = 5\nconnect_timeout = 5\n" % (server.port, db.name))
+
+
 def test_pull_from_a_named_connection_and_a_missing_table(server, tmp_path):
     db = seeded(server, tmp_path, rows=50)
     cfg = tmp_path / "config"
-    cfg.write_text("[connection aurora]\nbackend = pg\nhost = 127.0.0.1\nport = %d\ndbname = %s\n"
-                   "user = postgres\nstatement_timeout = 5\n" % (server.port, db.name))
+    aurora_config(cfg, server, db)
     snap = str(tmp_path / "snap.db")
     cli("snapshot", "pull", "aurora", snap, check=0, env={"EMPDIR_CONFIG": str(cfg)})
     assert snapshot_rows(snap) == as_read(db.rows())
@@ -352,8 +357,7 @@ def test_push_to_a_source_that_no_longer_exists_keeps_every_edit(server, tmp_pat
     a clear message, and the journal as it was."""
     db = seeded(server, tmp_path, rows=50)
     cfg = tmp_path / "config"
-    cfg.write_text("[connection aurora]\nbackend = pg\nhost = 127.0.0.1\nport = %d\ndbname = %s\n"
-                   "user = postgres\nconnect_timeout = 5\n" % (server.port, db.name))
+    aurora_config(cfg, server, db)
     snap = str(tmp_path / "snap.db")
     cli("snapshot", "pull", "aurora", snap, check=0, env={"EMPDIR_CONFIG": str(cfg)})
     c = sqlite3.connect(snap)
@@ -366,8 +370,7 @@ def test_push_to_a_source_that_no_longer_exists_keeps_every_edit(server, tmp_pat
     r = cli("snapshot", "push", snap, env={"EMPDIR_CONFIG": str(cfg)})
     assert r.returncode == 2 and "name the SOURCE" in r.stderr, r.stderr
     # the database itself is gone
-    cfg.write_text("[connection aurora]\nbackend = pg\nhost = 127.0.0.1\nport = %d\ndbname = %s\n"
-                   "user = postgres\nconnect_timeout = 5\n" % (server.port, db.name))
+    aurora_config(cfg, server, db)
     server.psql('DROP DATABASE "%s" WITH (FORCE)' % db.name, dbname="postgres")
     r = cli("snapshot", "push", snap, env={"EMPDIR_CONFIG": str(cfg)})
     assert r.returncode == 3 and db.name in r.stderr and "does not exist" in r.stderr, r.stderr
