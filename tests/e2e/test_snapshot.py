@@ -263,3 +263,24 @@ def test_pull_never_replaces_a_file_that_is_not_a_snapshot(pair, tmp_path):
     r = cli("snapshot", "pull", "--offline", src, mine, check=2)
     assert "is not a snapshot" in r.stderr and "another file" in r.stderr
     assert open(mine, "rb").read() == before
+
+
+def test_pull_and_push_show_progress_on_a_terminal(pair, tmp_path):
+    """On a terminal, pull and push draw a progress bar (rows done of the
+    total); piped, they print only their one-line result."""
+    src, snap = pair
+    fresh = str(tmp_path / "fresh.db")
+    t = Tui(tmp_path, ["snapshot", "pull", "--offline", src, fresh])
+    assert t.exit_status() == 0
+    raw = t.raw_bytes().decode("utf-8", "replace")
+    t.close()
+    assert "pulling: 54/54 (100%)" in raw and "pulled 54 employees" in raw
+    sql(fresh, "UPDATE employees SET location = 'Bar' WHERE rowid <= 3")
+    (tmp_path / "push").mkdir()
+    t = Tui(tmp_path / "push", ["snapshot", "push", fresh])
+    assert t.exit_status() == 0
+    raw = t.raw_bytes().decode("utf-8", "replace")
+    t.close()
+    assert "pushing: 3/3 (100%)" in raw and "pushed 3 edits; 0 waiting" in raw
+    piped = cli("snapshot", "pull", "--offline", src, str(tmp_path / "piped.db"), check=0)
+    assert "pulling" not in piped.stderr + piped.stdout
