@@ -247,8 +247,9 @@ static enum status sink_employee(struct pull_sink *k, const struct employee *r, 
 /* Copy every row of src into db (inside the caller's transaction): streamed
  * when the source can, else page by page. */
 static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_progress_fn progress, void *ctx,
-			     const char *tmp, long *rows, struct err *e)
+			     const char *tmp, long *rows, bool *paged, struct err *e)
 {
+	*paged = false;
 	struct pull_sink k = {.fd = fd, .progress = progress, .ctx = ctx, .total = -1};
 	if (progress && (backend_caps(src) & CAP_COUNT))
 		backend_count(src, NULL, &k.total, e);
@@ -261,6 +262,7 @@ static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_prog
 			st = ST_FAIL;
 	}
 	if (st == ST_UNSUPPORTED) {
+		*paged = true;
 		struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
 		char *cursor = NULL;
 		for (st = ST_OK;;) {
@@ -327,8 +329,18 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 	if (exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;") != SQLITE_OK ||
 	    exec(db, pulled_schema) != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);
+	bool paged = false;
 	if (st == ST_OK)
-		st = copy_rows(src, db, fd, progress, ctx, tmp, rows, e);
+		st = copy_rows(src, db, fd, progress, ctx, tmp, rows, &paged, e);
+	/* Pages are not one snapshot of the source: a record renamed while
+	 * they came can be in two of them. The later page holds its newer
+	 * state (empdir_remote kept the later version too). */
+	if (st == ST_OK && paged &&
+	    exec(db, "DELETE FROM employees WHERE rowid NOT IN (SELECT max(rowid) FROM employees GROUP BY id)") !=
+		    SQLITE_OK)
+		st = db_fail(db, e, "cannot write", tmp);
+	if (st == ST_OK && paged)
+		*rows = count_of(db, "SELECT count(*) FROM employees");
 	if (st == ST_OK &&
 	    exec(db, "PRAGMA threads=2; CREATE UNIQUE INDEX empdir_by_id ON employees(id)") != SQLITE_OK)
 		st = db_fail(db, e, "cannot write", tmp);

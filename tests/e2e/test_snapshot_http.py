@@ -133,9 +133,10 @@ class BatchMangler:
     """HTTP in front of the reference server: every request is forwarded, but
     the answer to the nth batch request is replaced by mangle(the server's
     answer); the server has applied that batch unless forward is False (then
-    mangle gets None). .batches: each batch request's operations."""
+    mangle gets None). .batches: each batch request's operations.
+    on_request(method, path) runs before each request is forwarded."""
 
-    def __init__(self, target_url, nth, mangle, forward=True):
+    def __init__(self, target_url, nth, mangle, forward=True, on_request=None):
         target = urllib.parse.urlsplit(target_url)
         self.batches = []
         outer = self
@@ -149,6 +150,8 @@ class BatchMangler:
             def _forward(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
+                if on_request:
+                    on_request(self.command, self.path)
                 mangled = False
                 if self.command == "POST" and self.path.endswith("/employees/batch"):
                     outer.batches.append(json.loads(body)["operations"])
@@ -293,3 +296,34 @@ def test_malformed_batch_answer_loses_nothing(api, tmp_path, name):
     r = cli("snapshot", "push", snap, check=0)
     assert "pushed 2 edits; 0 waiting" in r.stdout
     assert local(snap) == remote(api)
+
+
+def test_a_record_renamed_while_the_pull_pages_is_kept_once(api, tmp_path):
+    """A pull through the API pages in name order. A record renamed between
+    two pages, from the first page's names to the last's, comes twice: the
+    snapshot keeps it once, as it is now, with its version."""
+    api.seed(rows=1200)
+    first = api.sql("SELECT id FROM employees ORDER BY fullname, id LIMIT 1")[0][0]
+    pages = []
+
+    def rename_after_the_first_page(method, path):
+        if method == "GET" and path.startswith("/api/v1/employees?"):
+            pages.append(path)
+            if len(pages) == 2:
+                api.sql("UPDATE employees SET fullname = 'Zzz Renamed Meanwhile' WHERE id = %s", (first,))
+
+    proxy = BatchMangler(api.url, 0, None, on_request=rename_after_the_first_page)
+    snap = str(tmp_path / "snap.db")
+    try:
+        r = cli("snapshot", "pull", "--api", proxy.url, snap, check=0)
+    finally:
+        proxy.close()
+    assert len(pages) >= 3
+    assert local(snap) == remote(api)
+    assert "pulled %d employees" % len(remote(api)) in r.stdout
+    c = sqlite3.connect(snap)
+    try:
+        assert c.execute("SELECT fullname FROM employees WHERE id = ?", (first,)).fetchall() == [
+            ("Zzz Renamed Meanwhile",)]
+    finally:
+        c.close()
