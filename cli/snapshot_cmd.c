@@ -1,5 +1,6 @@
 /* `empdir-tui snapshot pull|push|status` and `empdir-tui export`: the
  * non-interactive side of offline work, for scripts and cron. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,20 @@ static void describe_source(const char *backend, const char *target, const char 
 		d->target[0] = '\0'; /* push will then need the source named again */
 }
 
+/* Ctrl-C, or the session going away, during a pull: no temporary file is
+ * left behind, and the exit status still says which signal it was. */
+static void pull_interrupted(int sig)
+{
+	static const char unchanged[] = "\nempdir-tui: pull interrupted; the snapshot file is unchanged\n";
+	static const char done[] = "\nempdir-tui: pull interrupted after the new snapshot was in place\n";
+	bool removed = sync_pull_interrupted();
+	ssize_t w = removed ? write(STDERR_FILENO, unchanged, sizeof unchanged - 1)
+			    : write(STDERR_FILENO, done, sizeof done - 1);
+	(void)w;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int cmd_pull(int argc, char **argv, const struct config *cfg)
 {
 	bool index = false;
@@ -91,6 +106,15 @@ static int cmd_pull(int argc, char **argv, const struct config *cfg)
 	struct sync_source d;
 	describe_source(backend, target, name, cfg, &d);
 	struct err e = {0};
+	struct sigaction sa = {.sa_handler = pull_interrupted};
+	sigemptyset(&sa.sa_mask);
+	for (int k = 0; k < 3; k++) {
+		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+		struct sigaction old;
+		/* A signal ignored on purpose (nohup, a background job) stays so. */
+		if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[k], &sa, NULL);
+	}
 	/* No bar to draw: no need to count the rows first. */
 	long rows = 0;
 	enum status st = sync_pull(src, &d, file, index, isatty(STDERR_FILENO) ? progress_bar : NULL, "pulling", &rows,

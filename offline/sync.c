@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -382,6 +383,18 @@ static void remove_stale_pulls(const char *path)
 	buf_free(&pattern);
 }
 
+/* The pull in progress, for sync_pull_interrupted(): its temporary file
+ * while it is written (1), and whether the result is in place (2). */
+static char pull_tmp[4096];
+static volatile sig_atomic_t pull_state;
+
+bool sync_pull_interrupted(void)
+{
+	if (pull_state == 1)
+		unlink(pull_tmp);
+	return pull_state != 2;
+}
+
 enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path, bool index,
 		      sync_progress_fn progress, void *ctx, long *rows, struct err *e)
 {
@@ -420,6 +433,10 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 	}
 	/* Held while the pull runs: a file nobody holds is a killed pull's. */
 	flock(fd, LOCK_EX);
+	if (strlen(tmp.data) < sizeof pull_tmp) {
+		memcpy(pull_tmp, tmp.data, strlen(tmp.data) + 1);
+		pull_state = 1;
+	}
 	enum status st = write_pulled(src, desc, tmp.data, fd, progress, ctx, rows, e);
 	if (st == ST_OK && index) {
 		/* The search index, built here rather than on first open. */
@@ -440,7 +457,12 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 		buf_printf(&side, "%s-shm", path);
 		unlink(side.data);
 		buf_free(&side);
-		if (!fsync_path(tmp.data, false) || rename(tmp.data, path) != 0 || !fsync_path(dir, true))
+		if (!fsync_path(tmp.data, false))
+			st = err_set(e, ST_FAIL, "cannot put the snapshot in place at %s: %s", path, strerror(errno));
+		pull_state = 0; /* the temporary file is about to become the snapshot */
+		if (st == ST_OK && rename(tmp.data, path) == 0)
+			pull_state = 2;
+		if (st == ST_OK && (pull_state != 2 || !fsync_path(dir, true)))
 			st = err_set(e, ST_FAIL, "cannot put the snapshot in place at %s: %s", path, strerror(errno));
 	}
 	if (st != ST_OK) {
@@ -461,6 +483,7 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 		}
 		free(shown);
 	}
+	pull_state = 0;
 	close(fd);
 	buf_free(&tmp);
 	return st;

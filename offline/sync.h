@@ -39,6 +39,10 @@ typedef void (*sync_progress_fn)(void *ctx, long done, long total);
  * place when complete and synced). Refused when `path` holds edits that
  * were not pushed. index: build the search index now too (else the first
  * writable open builds it). *rows: how many were pulled. */
+/* For a signal handler (async-signal-safe): remove the temporary file of
+ * the pull in progress, if any. True unless the new snapshot was already
+ * in place: the file being pulled into is unchanged. */
+bool sync_pull_interrupted(void);
 enum status sync_pull(struct backend *src, const struct sync_source *desc, const char *path, bool index,
 		      sync_progress_fn progress, void *ctx, long *rows, struct err *e);
 

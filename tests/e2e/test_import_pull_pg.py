@@ -338,6 +338,37 @@ def aurora_config(path, server, db):
                     "user = postgres\nstatement_timeout = 5\nconnect_timeout = 5\n" % (server.port, db.name))
 
 
+def test_ctrl_c_during_a_pull_leaves_nothing_behind(server, tmp_path):
+    """Ctrl-C (or SIGTERM, SIGHUP) while the COPY runs: the temporary file
+    is removed at once, the snapshot is as it was, and the exit status says
+    which signal it was."""
+    db = seeded(server, tmp_path, rows=200)
+    snap = str(tmp_path / "snap.db")
+    cli("snapshot", "pull", "--pg", db.conninfo, snap, check=0)
+    before = snapshot_rows(snap)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        holder = psycopg2.connect(db.conninfo)  # the COPY waits behind this lock
+        holder.cursor().execute("LOCK TABLE employees IN ACCESS EXCLUSIVE MODE")
+        p = subprocess.Popen([BIN, "snapshot", "pull", "--pg", db.conninfo, snap], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        waiting = []
+        deadline = time.monotonic() + 20
+        while not waiting and time.monotonic() < deadline:
+            waiting = db.sql("SELECT pid FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+                             "AND query LIKE 'COPY (SELECT%%'", db.name)
+        assert waiting, "the pull never reached its COPY"
+        assert [f for f in os.listdir(str(tmp_path)) if f.startswith("snap.db.pull-")]
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=60)
+        holder.rollback()
+        holder.close()
+        assert p.returncode == -sig, (p.returncode, out, err)
+        assert "pull interrupted; the snapshot file is unchanged" in err
+        assert [f for f in os.listdir(str(tmp_path)) if f.startswith("snap.db.pull-")] == []
+        assert snapshot_rows(snap) == before
+
+
 def test_pull_from_a_named_connection_and_a_missing_table(server, tmp_path):
     db = seeded(server, tmp_path, rows=50)
     cfg = tmp_path / "config"
