@@ -132,9 +132,10 @@ struct backend_ops {
 	void (*identity)(struct backend *b, char *out, size_t outsz);
 	/* Optional (NULL: callers page through list_page). Every record, as fast
 	 * as the source can send them (pg: the COPY protocol), in no particular
-	 * order, each with its version unless that is its content version. A row() failure stops the stream and is returned as it is.
+	 * order or, by_name, in list_page's SORT_FULLNAME ascending order; each
+	 * with its version unless that is its content version. A row() failure stops the stream and is returned as it is.
 	 * The waiter ticks while waiting; Esc cancels (ST_CANCELLED). */
-	enum status (*stream_all)(struct backend *b, backend_row_fn row, void *ctx, struct err *e);
+	enum status (*stream_all)(struct backend *b, bool by_name, backend_row_fn row, void *ctx, struct err *e);
 	/* Optional (NULL: not offered): apply up to BACKEND_BATCH_MAX writes in
 	 * order, each on its own, in one exchange; res[i] answers ops[i] as the
 	 * single op would (ST_OK with the stored record, ST_CONFLICT with the
@@ -184,12 +185,12 @@ void backend_identity(struct backend *b, char *out, size_t outsz);
  * ST_UNSUPPORTED when the backend has no batch op. */
 enum status backend_apply_batch(struct backend *b, const struct batch_op *ops, size_t n,
 				struct batch_result *res, struct err *e);
-static inline enum status backend_stream_all(struct backend *b, backend_row_fn row, void *ctx,
+static inline enum status backend_stream_all(struct backend *b, bool by_name, backend_row_fn row, void *ctx,
 					     struct err *e)
 {
 	if (!b->ops->stream_all)
 		return err_set(e, ST_UNSUPPORTED, "the %s backend cannot stream every record", b->ops->name);
-	return b->ops->stream_all(b, row, ctx, e);
+	return b->ops->stream_all(b, by_name, row, ctx, e);
 }
 unsigned backend_caps(struct backend *b);
 void backend_describe(struct backend *b, char *out, size_t outsz);

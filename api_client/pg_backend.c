@@ -686,6 +686,9 @@ static enum status pg_remove(struct backend *b, const char *id, const char *vers
  * (PG_VERSION_SQL), which the receiver can compute from what it received. */
 static const char stream_sql[] =
 	"COPY (SELECT " ROW_COLS " FROM employees) TO STDOUT";
+/* ... or in the name order list_page pages in (the server sorts once). */
+static const char stream_by_name_sql[] =
+	"COPY (SELECT " ROW_COLS " FROM employees ORDER BY lower(fullname COLLATE \"C\"), id COLLATE \"C\") TO STDOUT";
 
 struct stream {
 	backend_row_fn row;
@@ -703,10 +706,10 @@ static enum status stream_line(void *arg, char *line, size_t len, struct err *e)
 	return s->row(s->ctx, &r, e);
 }
 
-static enum status pg_stream_all(struct backend *b, backend_row_fn row, void *ctx, struct err *e)
+static enum status pg_stream_all(struct backend *b, bool by_name, backend_row_fn row, void *ctx, struct err *e)
 {
 	struct stream s = {.row = row, .ctx = ctx};
-	return pg_copy_out(&pgb(b)->s, stream_sql, 0, NULL, stream_line, &s, e);
+	return pg_copy_out(&pgb(b)->s, by_name ? stream_by_name_sql : stream_sql, 0, NULL, stream_line, &s, e);
 }
 
 /* ---- batches (snapshot push) ---- */

@@ -276,6 +276,74 @@ static void export_row(struct buf *out, const struct employee *r, bool json, boo
 	buf_free(&badges);
 }
 
+/* Export output: rows formatted into a buffer, written out every 500. */
+struct exporter {
+	struct buf out;
+	struct employee rec; /* a streamed record, reused */
+	bool json, tty, first;
+	long rows;
+};
+
+static enum status export_flush(struct exporter *x, struct err *e)
+{
+	if (fwrite(x->out.data, 1, x->out.len, stdout) != x->out.len)
+		return err_set(e, ST_FAIL, "cannot write the export (disk full or pipe closed)");
+	buf_reset(&x->out);
+	return ST_OK;
+}
+
+static enum status export_one(struct exporter *x, const struct employee *r, struct err *e)
+{
+	export_row(&x->out, r, x->json, x->first, x->tty);
+	x->first = false;
+	return ++x->rows % 500 == 0 ? export_flush(x, e) : ST_OK;
+}
+
+static enum status export_streamed(void *ctx, const struct stream_record *r, struct err *e)
+{
+	struct exporter *x = ctx;
+	struct employee *rec = &x->rec;
+	snprintf(rec->id, sizeof rec->id, "%s", r->id);
+	employee_set(rec, EF_FULLNAME, r->fullname);
+	employee_set(rec, EF_LOCATION, r->location);
+	employee_set(rec, EF_JOB_TITLE, r->job_title);
+	badges_decode(r->badges, &rec->badges, NULL);
+	return export_one(x, rec, e);
+}
+
+/* Every record in name order: one COPY where the source streams (pg: the
+ * server sorts once), else page by page. */
+static enum status export_all(struct backend *src, struct exporter *x, struct err *e)
+{
+	enum status st = ST_UNSUPPORTED;
+	if (backend_can_stream(src)) {
+		employee_init(&x->rec);
+		st = backend_stream_all(src, true, export_streamed, x, e);
+		employee_free(&x->rec);
+		if (st == ST_UNSUPPORTED && x->rows > 0)
+			st = ST_FAIL;
+		if (st != ST_UNSUPPORTED)
+			return st == ST_OK ? export_flush(x, e) : st;
+	}
+	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
+	char *cursor = NULL;
+	for (st = ST_OK;;) {
+		struct page p;
+		q.after = cursor;
+		if ((st = backend_list_page(src, &q, &p, e)) != ST_OK)
+			break;
+		for (size_t k = 0; k < p.n && st == ST_OK; k++)
+			st = export_one(x, &p.rows[k], e);
+		free(cursor);
+		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
+		page_free(&p);
+		if (st != ST_OK || !cursor)
+			break;
+	}
+	free(cursor);
+	return st == ST_OK ? export_flush(x, e) : st;
+}
+
 int export_command(int argc, char **argv)
 {
 	const char *format = "csv";
@@ -288,7 +356,8 @@ int export_command(int argc, char **argv)
 			i += 2;
 		} else if (strcmp(argv[i], "--help") == 0) {
 			puts("usage: empdir-tui export SOURCE [--format csv|json]\n"
-			     "Writes every employee to standard output, sorted by name, streamed page by page.");
+			     "Writes every employee to standard output, sorted by name, as it comes: one COPY\n"
+			     "from PostgreSQL, page by page from the API or a snapshot.");
 			return 0;
 		} else if (!have_source) {
 			int rc = cli_source_arg(argc, argv, &i, &backend, &target, &name);
@@ -316,38 +385,14 @@ int export_command(int argc, char **argv)
 		config_free(&cfg);
 		return rc;
 	}
-	bool tty = isatty(STDOUT_FILENO);
-	struct buf out = BUF_INIT;
-	buf_puts(&out, json ? "[" : "id,fullname,location,job_title,badges\r\n");
-	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
-	char *cursor = NULL;
-	bool first = true;
+	struct exporter x = {.out = BUF_INIT, .json = json, .tty = isatty(STDOUT_FILENO), .first = true};
+	buf_puts(&x.out, json ? "[" : "id,fullname,location,job_title,badges\r\n");
 	struct err e = {0};
-	for (;;) {
-		struct page p;
-		q.after = cursor;
-		if (backend_list_page(src, &q, &p, &e) != ST_OK) {
-			rc = cli_fail(EXIT_RUNTIME, e.msg);
-			break;
-		}
-		for (size_t k = 0; k < p.n; k++, first = false)
-			export_row(&out, &p.rows[k], json, first, tty);
-		if (fwrite(out.data, 1, out.len, stdout) != out.len) {
-			rc = cli_fail(EXIT_RUNTIME, "cannot write the export (disk full or pipe closed)");
-			page_free(&p);
-			break;
-		}
-		buf_reset(&out);
-		free(cursor);
-		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
-		page_free(&p);
-		if (!cursor)
-			break;
-	}
+	if (export_all(src, &x, &e) != ST_OK)
+		rc = cli_fail(EXIT_RUNTIME, e.msg);
 	if (rc == 0 && json)
 		fputs("\n]\n", stdout);
-	free(cursor);
-	buf_free(&out);
+	buf_free(&x.out);
 	backend_close(src);
 	config_free(&cfg);
 	if (fflush(stdout) != 0 && rc == 0)

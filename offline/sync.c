@@ -258,7 +258,7 @@ static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_prog
 		return ST_FAIL;
 	enum status st = ST_UNSUPPORTED;
 	if (backend_can_stream(src)) {
-		st = backend_stream_all(src, sink_row, &k, e);
+		st = backend_stream_all(src, false, sink_row, &k, e);
 		if (st == ST_UNSUPPORTED && k.done > 0)
 			st = ST_FAIL;
 	}
