@@ -10,6 +10,8 @@ throwaway server (tests/lib/pgtmp.py) in one run:
   push    `empdir-tui snapshot push` of 10,000 offline edits to pg (goal < 2 s),
           and to the reference HTTP API over its own copy of the table, through
           the contract's batch endpoint (goal < 5 s)
+  export  `empdir-tui export --pg` (CSV) against psql \\copy of the same sorted
+          query (no goal in the issue; measured because it streams too)
   import  `empdir-tui import` of 1,000,000 legacy rows against the seed's own
           route (sqlite3 .schema/.dump, sed, psql), which imports nothing.
 
@@ -259,6 +261,32 @@ def seed_route(srv, work, legacy):
             "first_errors": [e[:160] for e in errors[:3]]}
 
 
+# ---- export ----
+
+EXPORT_SQL = ('SELECT id, fullname, location, job_title, badges FROM employees '
+              'ORDER BY lower(fullname COLLATE "C"), id COLLATE "C"')
+
+
+def bench_export(srv, work):
+    """`empdir-tui export --pg` (CSV, sorted by name) against psql \\copy of
+    the same sorted query to CSV."""
+    out = os.path.join(work, "export.csv")
+    res = {"ours": [], "psql": []}
+    for i in range(REPEAT):
+        log("export, round %d of %d" % (i + 1, REPEAT))
+        with open(out, "w") as f:
+            t = time.monotonic()
+            subprocess.run([BIN, "export", "--pg", conninfo(srv, "directory"), "--format", "csv"], stdout=f,
+                           check=True, env=env())
+            res["ours"].append(time.monotonic() - t)
+        with open(out) as f:
+            assert sum(1 for _ in f) == ROWS + 1
+        took, _ = timed(psql_cmd(srv, "directory") + ["-c", "\\copy (%s) TO '%s' CSV HEADER" % (EXPORT_SQL, out)])
+        res["psql"].append(took)
+    rm(out)
+    return res
+
+
 def bench_import(srv, work, legacy):
     log("import: the seed's route")
     seed = seed_route(srv, work, legacy)
@@ -341,6 +369,16 @@ def write_report(res):
             % (http["edits"], http["seconds"], "met" if http["seconds"] < 5 else "not met", len(http["runs"])),
             "",
         ]
+    ex = res.get("export")  # absent in runs from before it was measured
+    if ex:
+        o, q = median(ex["ours"]), median(ex["psql"])
+        lines += [
+            "### export",
+            "",
+            "`empdir-tui export --pg ... --format csv` (one COPY sorted by name): **%.2f s**; psql `\\copy` of "
+            "the same sorted query to CSV: %.2f s (**%.2fx**)." % (o, q, o / q),
+            "",
+        ]
     lines += [
         "### import of the legacy file",
         "",
@@ -398,6 +436,7 @@ def main():
         res["pull"], snap = bench_pull(srv, work)
         res["push"] = bench_push(srv, snap)
         res["push_http"] = bench_push_http(srv, work)
+        res["export"] = bench_export(srv, work)
         res["import"] = bench_import(srv, work, legacy)
     finally:
         srv.close()
