@@ -153,19 +153,6 @@ static enum status health_check(struct http_backend *h, struct err *e)
 	return st;
 }
 
-static char *ca_file_path(const char *p)
-{
-	const char *home = getenv("HOME");
-	if (!p || !*p)
-		return NULL;
-	struct buf b = BUF_INIT;
-	if (p[0] == '~' && p[1] == '/' && home)
-		buf_printf(&b, "%s%s", home, p + 1);
-	else
-		buf_puts(&b, p);
-	return buf_steal(&b);
-}
-
 static void http_close(struct backend *b)
 {
 	struct http_backend *h = hb(b);
@@ -187,7 +174,8 @@ static enum status http_open(const struct conn_config *cfg, struct backend **out
 	enum status st = http_auth_load(cfg, &auth, e);
 	if (st != ST_OK)
 		return st;
-	char *ca = ca_file_path(conn_get(cfg, "ca_file"));
+	const char *ca_file = conn_get(cfg, "ca_file");
+	char *ca = ca_file && *ca_file ? config_expand_home(ca_file) : NULL;
 	struct http_settings s = {
 		.url = url,
 		.ca_file = ca,

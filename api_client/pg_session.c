@@ -143,17 +143,6 @@ static bool want_verify_full(const struct conn_config *cfg, const struct target_
 	return !(all_local(host) && all_local(addr));
 }
 
-static char *expand_home(const char *p)
-{
-	const char *home = getenv("HOME");
-	struct buf b = BUF_INIT;
-	if (p[0] == '~' && p[1] == '/' && home)
-		buf_printf(&b, "%s%s", home, p + 1);
-	else
-		buf_puts(&b, p);
-	return buf_steal(&b);
-}
-
 /* Defaults first, then the target (expanded by libpq: its keys override the
  * defaults), then the config keys (which override the target). */
 static enum status build_params(struct pg_session *c, const struct conn_config *cfg, struct err *e)
@@ -195,7 +184,7 @@ static enum status build_params(struct pg_session *c, const struct conn_config *
 		const char *v = conn_get(cfg, keys[i]);
 		if (!v)
 			continue;
-		char *x = expand_home(v);
+		char *x = config_expand_home(v);
 		param_add(c, keys[i], x);
 		free(x);
 	}

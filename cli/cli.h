@@ -19,8 +19,6 @@ int cli_fail(int status, const char *msg);
 /* The config file: the explicit one must exist, the default one may not. */
 int cli_load_config(const char *explicit_path, struct config *cfg);
 void cli_say_progress(const char *msg);
-/* "~/x" -> "$HOME/x"; caller frees. */
-char *cli_expand_home(const char *p);
 /* Parse a data source at argv[*i]: NAME, --pg X, --api X or --offline X. */
 int cli_source_arg(int argc, char **argv, int *i, const char **backend, const char **target,
 		   const char **name);

@@ -102,17 +102,6 @@ void cli_say_progress(const char *msg)
 	free(safe);
 }
 
-char *cli_expand_home(const char *p)
-{
-	const char *home = getenv("HOME");
-	if (p && p[0] == '~' && p[1] == '/' && home) {
-		struct buf b = BUF_INIT;
-		buf_printf(&b, "%s%s", home, p + 1);
-		return buf_steal(&b);
-	}
-	return p ? xstrdup(p) : NULL;
-}
-
 
 enum status cli_open_source_e(const struct config *cfg, const char *backend, const char *target,
 			      const char *name, bool read_only, struct backend **out, struct err *e)
@@ -127,7 +116,7 @@ enum status cli_open_source_e(const struct config *cfg, const char *backend, con
 		if (config_connection(cfg, name, &cc, e) != ST_OK)
 			return ST_INVALID;
 		if (strcmp(cc.backend, "offline") == 0) {
-			expanded = cli_expand_home(cc.target);
+			expanded = config_expand_home(cc.target);
 			cc.target = expanded;
 		}
 	} else {

@@ -209,7 +209,7 @@ int main(int argc, char **argv)
 			struct conn_config cc;
 			struct err e = {0};
 			if (config_connection(&cfg, name, &cc, &e) == ST_OK)
-				snap_path = cli_expand_home(cc.target);
+				snap_path = config_expand_home(cc.target);
 		}
 		snap.path = snap_path;
 		snap.config = &cfg;

@@ -439,3 +439,16 @@ enum status config_connection(const struct config *c, const char *name, struct c
 			       name, target_key);
 	return ST_OK;
 }
+
+char *config_expand_home(const char *path)
+{
+	const char *home = getenv("HOME");
+	if (!path)
+		return NULL;
+	if (path[0] == '~' && path[1] == '/' && home) {
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "%s%s", home, path + 1);
+		return buf_steal(&b);
+	}
+	return xstrdup(path);
+}

@@ -85,5 +85,8 @@ enum status config_connection(const struct config *c, const char *name, struct c
 			      struct err *e);
 
 bool config_parse_bool(const char *v, bool *out);
+/* A configured path with a leading "~/" made absolute from $HOME, as a copy
+ * the caller frees; NULL stays NULL. */
+char *config_expand_home(const char *path);
 
 #endif

@@ -398,9 +398,25 @@ TEST(schema_is_well_formed)
 	}
 }
 
+TEST(paths_expand_home)
+{
+	setenv("HOME", "/home/ada", 1);
+	char *a = config_expand_home("~/snapshots/laptop.db");
+	char *b = config_expand_home("/abs/~/x");
+	char *c = config_expand_home("~ada/x");
+	CHECK_STR(a, "/home/ada/snapshots/laptop.db");
+	CHECK_STR(b, "/abs/~/x");
+	CHECK_STR(c, "~ada/x");
+	CHECK(config_expand_home(NULL) == NULL);
+	free(a);
+	free(b);
+	free(c);
+}
+
 int main(void)
 {
 	harness_init();
+	RUN(paths_expand_home);
 	RUN(parse_valid_file);
 	RUN(connections);
 	RUN(missing_connection);
