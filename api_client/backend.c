@@ -234,6 +234,28 @@ enum status backend_apply_batch(struct backend *b, const struct batch_op *ops, s
 	return st;
 }
 
+enum status backend_page_all(struct backend *b, backend_record_fn each, void *ctx, struct err *e)
+{
+	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
+	char *cursor = NULL;
+	enum status st;
+	for (;;) {
+		struct page p;
+		q.after = cursor;
+		if ((st = backend_list_page(b, &q, &p, e)) != ST_OK)
+			break;
+		for (size_t i = 0; i < p.n && st == ST_OK; i++)
+			st = each(ctx, &p.rows[i], e);
+		free(cursor);
+		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
+		page_free(&p);
+		if (st != ST_OK || !cursor)
+			break;
+	}
+	free(cursor);
+	return st;
+}
+
 void backend_identity(struct backend *b, char *out, size_t outsz)
 {
 	out[0] = '\0';

@@ -96,6 +96,8 @@ struct stream_record {
 	const char *id, *fullname, *location, *job_title, *badges, *version;
 };
 typedef enum status (*backend_row_fn)(void *ctx, const struct stream_record *r, struct err *e);
+/* Receives one record of backend_page_all(); valid only during the call. */
+typedef enum status (*backend_record_fn)(void *ctx, const struct employee *r, struct err *e);
 
 struct backend_ops {
 	const char *name; /* "offline", "pg", "http" */
@@ -179,6 +181,9 @@ static inline bool backend_can_stream(const struct backend *b)
 }
 /* The directory's identity (backend_ops.identity), or "" when unknown. */
 void backend_identity(struct backend *b, char *out, size_t outsz);
+/* Every record, page by page in name order (for sources without
+ * stream_all); a status other than ST_OK from each() stops and is returned. */
+enum status backend_page_all(struct backend *b, backend_record_fn each, void *ctx, struct err *e);
 /* The batch op through the same checks as the single writes: a read-only
  * connection is refused, records are normalised, and an invalid one is not
  * sent but answered ST_INVALID (its single write says why).

@@ -292,8 +292,9 @@ static enum status export_flush(struct exporter *x, struct err *e)
 	return ST_OK;
 }
 
-static enum status export_one(struct exporter *x, const struct employee *r, struct err *e)
+static enum status export_one(void *ctx, const struct employee *r, struct err *e)
 {
+	struct exporter *x = ctx;
 	export_row(&x->out, r, x->json, x->first, x->tty);
 	x->first = false;
 	return ++x->rows % 500 == 0 ? export_flush(x, e) : ST_OK;
@@ -315,32 +316,14 @@ static enum status export_streamed(void *ctx, const struct stream_record *r, str
  * server sorts once), else page by page. */
 static enum status export_all(struct backend *src, struct exporter *x, struct err *e)
 {
-	enum status st = ST_UNSUPPORTED;
+	enum status st;
 	if (backend_can_stream(src)) {
 		employee_init(&x->rec);
 		st = backend_stream_all(src, true, export_streamed, x, e);
 		employee_free(&x->rec);
-		if (st == ST_UNSUPPORTED && x->rows > 0)
-			st = ST_FAIL;
-		if (st != ST_UNSUPPORTED)
-			return st == ST_OK ? export_flush(x, e) : st;
+	} else {
+		st = backend_page_all(src, export_one, x, e);
 	}
-	struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
-	char *cursor = NULL;
-	for (st = ST_OK;;) {
-		struct page p;
-		q.after = cursor;
-		if ((st = backend_list_page(src, &q, &p, e)) != ST_OK)
-			break;
-		for (size_t k = 0; k < p.n && st == ST_OK; k++)
-			st = export_one(x, &p.rows[k], e);
-		free(cursor);
-		cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
-		page_free(&p);
-		if (st != ST_OK || !cursor)
-			break;
-	}
-	free(cursor);
 	return st == ST_OK ? export_flush(x, e) : st;
 }
 
