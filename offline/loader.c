@@ -32,6 +32,7 @@ struct loader {
 	struct chunk *filling;
 	bool done;     /* no more chunks will come */
 	bool failed;   /* the writer stopped on an error */
+	int rc;        /* its SQLite result code */
 	char why[300];
 };
 
@@ -75,6 +76,7 @@ static bool write_chunk(struct loader *l, const struct chunk *c)
 			sqlite3_reset(l->ver);
 		}
 		if (rc != SQLITE_DONE) {
+			l->rc = rc;
 			const char *id = field(c, r, 0);
 			snprintf(l->why, sizeof l->why, "%s (employee %.40s)", sqlite3_errmsg(l->db), id ? id : "?");
 			return false;
@@ -117,7 +119,7 @@ struct loader *loader_start(sqlite3 *db, struct err *e)
 	if (sqlite3_prepare_v2(db, "INSERT INTO employees VALUES (?1, ?2, ?3, ?4, ?5)", -1, &l->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO empdir_remote VALUES (?1, ?2)", -1, &l->ver, NULL) !=
 		    SQLITE_OK) {
-		err_set(e, ST_FAIL, "cannot write the snapshot: %s", sqlite3_errmsg(db));
+		err_set(e, ST_FAIL, "%s", sqlite3_errmsg(db));
 		sqlite3_finalize(l->ins);
 		free(l);
 		return NULL;
@@ -125,7 +127,7 @@ struct loader *loader_start(sqlite3 *db, struct err *e)
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	if (pthread_create(&l->thread, NULL, writer_main, l) != 0) {
-		err_set(e, ST_FAIL, "cannot start the snapshot writer");
+		err_set(e, ST_FAIL, "cannot start its writer thread");
 		pthread_mutex_destroy(&l->mu);
 		pthread_cond_destroy(&l->cv);
 		sqlite3_finalize(l->ins);
@@ -189,7 +191,7 @@ bool loader_add(struct loader *l, const char *id, const char *fullname, const ch
 	return true;
 }
 
-enum status loader_finish(struct loader *l, const char *path, struct err *e)
+enum status loader_finish(struct loader *l, int *rc, struct err *e)
 {
 	bool handed = !l->filling->n || hand_over(l);
 	pthread_mutex_lock(&l->mu);
@@ -198,8 +200,10 @@ enum status loader_finish(struct loader *l, const char *path, struct err *e)
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
 	enum status st = ST_OK;
-	if (l->failed || !handed)
-		st = err_set(e, ST_FAIL, "cannot write %s: %s", path, l->why);
+	if (l->failed || !handed) {
+		*rc = l->rc;
+		st = err_set(e, ST_FAIL, "%s", l->why);
+	}
 	sqlite3_finalize(l->ins);
 	sqlite3_finalize(l->ver);
 	for (size_t i = 0; i < l->qlen; i++)

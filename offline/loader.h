@@ -24,13 +24,13 @@ struct loader;
 
 /* Rows go to `INSERT INTO employees VALUES (?1..?5)` and, when a row's
  * remote version is given, `INSERT OR REPLACE INTO empdir_remote VALUES
- * (id, version)`. */
+ * (id, version)`. Failures say only why (the caller names the file). */
 struct loader *loader_start(sqlite3 *db, struct err *e);
 /* Copies the fields (badges NULL: SQL NULL; version NULL: none stored). */
 bool loader_add(struct loader *l, const char *id, const char *fullname, const char *location,
 		const char *job_title, const char *badges, const char *version);
 /* Waits for every added row to be written, stops the thread and frees l.
- * ST_OK, or the first failure (e says what, naming path). */
-enum status loader_finish(struct loader *l, const char *path, struct err *e);
+ * ST_OK, or the first failure: *rc its SQLite result code, e why. */
+enum status loader_finish(struct loader *l, int *rc, struct err *e);
 
 #endif

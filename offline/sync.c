@@ -199,7 +199,28 @@ enum status sync_status(const char *path, long *waiting, long *conflicts, char p
 
 /* ---- pull ---- */
 
-/* Streaming sources (stream_all) send everything in one go, in id order. */
+/* Where a pull writes, for its messages: the file the user named, and
+ * whether writing is what failed. */
+struct pull_target {
+	const char *path;
+	bool write_failed;
+};
+
+/* Writing the pulled snapshot failed with SQLite's rc and reason: name the
+ * user's file, and ask about the disk when SQLite says full or I/O error. */
+static enum status pull_write_fail(struct pull_target *t, int rc, const char *reason, struct err *e)
+{
+	char why[sizeof e->msg];
+	snprintf(why, sizeof why, "%s", reason); /* reason may be e->msg */
+	char *shown = text_safe_dup(t->path);
+	int primary = rc & 0xff;
+	err_set(e, ST_FAIL, "cannot write the snapshot %s: %s%s", shown, why,
+		primary == SQLITE_FULL || primary == SQLITE_IOERR ? " (is the disk full?)" : "");
+	free(shown);
+	t->write_failed = true;
+	return ST_FAIL;
+}
+
 #define PROGRESS_EVERY 10000
 
 struct pull_sink {
@@ -232,8 +253,9 @@ static enum status sink_row(void *arg, const struct stream_record *r, struct err
 /* A paged record: stored with JSON badges; its version is kept only when it
  * is not the content version of what is stored (the contract's versions are
  * opaque). */
-static enum status sink_employee(struct pull_sink *k, const struct employee *r, struct err *e)
+static enum status sink_employee(void *arg, const struct employee *r, struct err *e)
 {
+	struct pull_sink *k = arg;
 	struct buf badges = BUF_INIT;
 	badges_encode(&r->badges, BADGES_JSON, &badges);
 	char mine[33];
@@ -247,48 +269,23 @@ static enum status sink_employee(struct pull_sink *k, const struct employee *r, 
 
 /* Copy every row of src into db (inside the caller's transaction): streamed
  * when the source can, else page by page. */
-static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, sync_progress_fn progress, void *ctx,
-			     const char *tmp, long *rows, bool *paged, struct err *e)
+static enum status copy_rows(struct backend *src, sqlite3 *db, int fd, struct pull_target *t,
+			     sync_progress_fn progress, void *ctx, long *rows, bool *paged, struct err *e)
 {
 	*paged = false;
 	struct pull_sink k = {.fd = fd, .progress = progress, .ctx = ctx, .total = -1};
 	if (progress && (backend_caps(src) & CAP_COUNT))
 		backend_count(src, NULL, &k.total, e);
 	if (!(k.l = loader_start(db, e)))
-		return ST_FAIL;
-	enum status st = ST_UNSUPPORTED;
-	if (backend_can_stream(src)) {
-		st = backend_stream_all(src, false, sink_row, &k, e);
-		if (st == ST_UNSUPPORTED && k.done > 0)
-			st = ST_FAIL;
-	}
-	if (st == ST_UNSUPPORTED) {
-		*paged = true;
-		struct page_query q = {.sort = SORT_FULLNAME, .limit = 500};
-		char *cursor = NULL;
-		for (st = ST_OK;;) {
-			struct page p;
-			q.after = cursor;
-			st = backend_list_page(src, &q, &p, e);
-			if (st != ST_OK)
-				break;
-			for (size_t i = 0; i < p.n && st == ST_OK; i++)
-				st = sink_employee(&k, &p.rows[i], e);
-			free(cursor);
-			cursor = p.next_cursor ? xstrdup(p.next_cursor) : NULL;
-			page_free(&p);
-			if (st != ST_OK || !cursor)
-				break;
-		}
-		free(cursor);
-	}
+		return pull_write_fail(t, sqlite3_errcode(db), e->msg, e);
+	*paged = !backend_can_stream(src);
+	enum status st = *paged ? backend_page_all(src, sink_employee, &k, e)
+				: backend_stream_all(src, false, sink_row, &k, e);
 	/* The writer's own failure says more than "writing stopped". */
 	struct err werr = {0};
-	enum status wst = loader_finish(k.l, tmp, &werr);
-	if (wst != ST_OK) {
-		*e = werr;
-		st = wst;
-	}
+	int rc = SQLITE_OK;
+	if (loader_finish(k.l, &rc, &werr) != ST_OK)
+		st = pull_write_fail(t, rc, werr.msg, e);
 	if (st == ST_OK && progress)
 		progress(ctx, k.done, k.total);
 	*rows = k.done;
@@ -318,33 +315,34 @@ static void dir_of(const char *path, char *out, size_t outsz)
 }
 
 static enum status write_pulled(struct backend *src, const struct sync_source *desc, const char *tmp, int fd,
-				sync_progress_fn progress, void *ctx, long *rows, struct err *e)
+				struct pull_target *t, sync_progress_fn progress, void *ctx, long *rows,
+				struct err *e)
 {
 	sqlite3 *db;
 	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		enum status st = db_fail(db, e, "cannot write", tmp);
+		enum status st = pull_write_fail(t, sqlite3_errcode(db), sqlite3_errmsg(db), e);
 		sqlite3_close(db);
 		return st;
 	}
 	enum status st = ST_OK;
 	if (exec(db, "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;") != SQLITE_OK ||
 	    exec(db, pulled_schema) != SQLITE_OK)
-		st = db_fail(db, e, "cannot write", tmp);
+		st = pull_write_fail(t, sqlite3_errcode(db), sqlite3_errmsg(db), e);
 	bool paged = false;
 	if (st == ST_OK)
-		st = copy_rows(src, db, fd, progress, ctx, tmp, rows, &paged, e);
+		st = copy_rows(src, db, fd, t, progress, ctx, rows, &paged, e);
 	/* Pages are not one snapshot of the source: a record renamed while
 	 * they came can be in two of them. The later page holds its newer
 	 * state (empdir_remote kept the later version too). */
 	if (st == ST_OK && paged &&
 	    exec(db, "DELETE FROM employees WHERE rowid NOT IN (SELECT max(rowid) FROM employees GROUP BY id)") !=
 		    SQLITE_OK)
-		st = db_fail(db, e, "cannot write", tmp);
+		st = pull_write_fail(t, sqlite3_errcode(db), sqlite3_errmsg(db), e);
 	if (st == ST_OK && paged)
 		*rows = count_of(db, "SELECT count(*) FROM employees");
 	if (st == ST_OK &&
 	    exec(db, "PRAGMA threads=2; CREATE UNIQUE INDEX empdir_by_id ON employees(id)") != SQLITE_OK)
-		st = db_fail(db, e, "cannot write", tmp);
+		st = pull_write_fail(t, sqlite3_errcode(db), sqlite3_errmsg(db), e);
 	char fmt[8], now[32], id[256];
 	snprintf(fmt, sizeof fmt, "%d", SNAPSHOT_FORMAT);
 	backend_identity(src, id, sizeof id);
@@ -356,7 +354,7 @@ static enum status write_pulled(struct backend *src, const struct sync_source *d
 	     meta_set(db, "source_id", id) != SQLITE_OK ||
 	     meta_set(db, "journal", "on") != SQLITE_OK || exec(db, journal_schema) != SQLITE_OK ||
 	     exec(db, "COMMIT") != SQLITE_OK))
-		st = db_fail(db, e, "cannot write", tmp);
+		st = pull_write_fail(t, sqlite3_errcode(db), sqlite3_errmsg(db), e);
 	if (st != ST_OK)
 		exec(db, "ROLLBACK");
 	sqlite3_close(db);
@@ -437,7 +435,8 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 		memcpy(pull_tmp, tmp.data, strlen(tmp.data) + 1);
 		pull_state = 1;
 	}
-	enum status st = write_pulled(src, desc, tmp.data, fd, progress, ctx, rows, e);
+	struct pull_target t = {path, false};
+	enum status st = write_pulled(src, desc, tmp.data, fd, &t, progress, ctx, rows, e);
 	if (st == ST_OK && index) {
 		/* The search index, built here rather than on first open. */
 		struct conn_config cc = {.name = "pull", .backend = "offline", .target = tmp.data};
@@ -467,21 +466,12 @@ enum status sync_pull(struct backend *src, const struct sync_source *desc, const
 	}
 	if (st != ST_OK) {
 		unlink(tmp.data);
-		/* Say what did not change, and name the file the user named. */
-		struct err why = *e;
-		char *shown = text_safe_dup(path);
-		const char *reason = why.msg;
-		if (strncmp(reason, "cannot write ", 13) == 0 && strstr(reason, ".pull-")) {
-			const char *colon = strstr(reason, ": ");
-			reason = colon ? colon + 2 : reason;
-			err_set(e, st, "cannot write the snapshot %s: %s%s; %s", shown, reason,
-				strstr(reason, "I/O") || strstr(reason, "full") ? " (is the disk full?)" : "",
-				access(path, F_OK) == 0 ? "the previous one is unchanged" : "nothing was written");
-		} else if (st != ST_CANCELLED) {
+		if (st != ST_CANCELLED) { /* say what did not change */
+			struct err why = *e;
 			err_set(e, st, "%s; %s", why.msg,
-				access(path, F_OK) == 0 ? "the previous snapshot is unchanged" : "nothing was written");
+				access(path, F_OK) != 0 ? "nothing was written"
+				: t.write_failed ? "the previous one is unchanged" : "the previous snapshot is unchanged");
 		}
-		free(shown);
 	}
 	pull_state = 0;
 	close(fd);
