@@ -23,6 +23,12 @@ void cli_say_progress(const char *msg);
 int cli_source_arg(int argc, char **argv, int *i, const char **backend, const char **target,
 		   const char **name);
 /* Open it (backend NULL: the named connection). */
+/* A PostgreSQL connection for a subcommand that works only there (db setup,
+ * import): --pg CONNINFO (backend "pg", target) or a pg connection name,
+ * set up as the TUI sets it up; `doing` starts the refusal, "import writes
+ * to". 0, or the exit status after saying what was wrong. */
+int cli_pg_config(const struct config *cfg, const char *backend, const char *target, const char *name,
+		  const char *doing, struct conn_config *cc);
 int cli_open_source(const struct config *cfg, const char *backend, const char *target, const char *name,
 		    bool read_only, struct backend **out);
 

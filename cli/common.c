@@ -103,6 +103,34 @@ void cli_say_progress(const char *msg)
 }
 
 
+int cli_pg_config(const struct config *cfg, const char *backend, const char *target, const char *name,
+		  const char *doing, struct conn_config *cc)
+{
+	memset(cc, 0, sizeof *cc);
+	char m[300];
+	if (backend) {
+		if (strcmp(backend, "pg") != 0) {
+			snprintf(m, sizeof m, "%s PostgreSQL: give --pg CONNINFO or a pg connection", doing);
+			return cli_fail(EXIT_USAGE, m);
+		}
+		cc->name = "command line";
+		cc->backend = "pg";
+		cc->target = target;
+	} else {
+		struct err e = {0};
+		if (config_connection(cfg, name, cc, &e) != ST_OK)
+			return cli_fail(EXIT_USAGE, e.msg);
+		if (strcmp(cc->backend, "pg") != 0) {
+			snprintf(m, sizeof m, "%s PostgreSQL; connection '%s' is backend = %s", doing, name, cc->backend);
+			return cli_fail(EXIT_USAGE, m);
+		}
+	}
+	cc->config = cfg;
+	cc->ask_secret = cli_ask_password;
+	cc->progress = cli_say_progress;
+	return 0;
+}
+
 enum status cli_open_source_e(const struct config *cfg, const char *backend, const char *target,
 			      const char *name, bool read_only, struct backend **out, struct err *e)
 {

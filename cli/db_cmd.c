@@ -77,34 +77,16 @@ static bool looks_like_conninfo(const char *s)
 	return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
-/* The connection to set up, built as the TUI builds it. */
+/* The connection to set up; a bare conninfo that names no connection is
+ * taken as --pg. */
 static int db_source(const struct config *cfg, const char *backend, const char *target,
 		     const char *name, struct conn_config *cc)
 {
-	struct err e = {0};
-	memset(cc, 0, sizeof *cc);
 	if (!backend && name && !config_find(cfg, "connection", name) && looks_like_conninfo(name)) {
 		backend = "pg";
 		target = name;
 	}
-	if (backend) {
-		if (strcmp(backend, "pg") != 0)
-			return cli_fail(EXIT_USAGE, "db setup works on PostgreSQL: give --pg CONNINFO or a pg connection");
-		cc->name = "command line";
-		cc->backend = "pg";
-		cc->target = target;
-	} else if (config_connection(cfg, name, cc, &e) != ST_OK) {
-		return cli_fail(EXIT_USAGE, e.msg);
-	} else if (strcmp(cc->backend, "pg") != 0) {
-		char m[200];
-		snprintf(m, sizeof m, "db setup works on PostgreSQL; connection '%s' is backend = %s", name,
-			 cc->backend);
-		return cli_fail(EXIT_USAGE, m);
-	}
-	cc->config = cfg;
-	cc->ask_secret = cli_ask_password;
-	cc->progress = cli_say_progress;
-	return 0;
+	return cli_pg_config(cfg, backend, target, name, "db setup works on", cc);
 }
 
 int db_command(int argc, char **argv)

@@ -100,32 +100,6 @@ static int parse_args(int argc, char **argv, struct import_opts *o)
 	return 0;
 }
 
-/* The PostgreSQL connection, as `db setup` and the TUI build it. */
-static int target_config(const struct config *cfg, const struct import_opts *o, struct conn_config *cc)
-{
-	memset(cc, 0, sizeof *cc);
-	if (o->backend && strcmp(o->backend, "pg") != 0)
-		return cli_fail(EXIT_USAGE, "import writes to PostgreSQL: give --pg CONNINFO or a pg connection");
-	if (o->backend) {
-		cc->name = "command line";
-		cc->backend = "pg";
-		cc->target = o->target;
-	} else {
-		struct err e = {0};
-		if (config_connection(cfg, o->name, cc, &e) != ST_OK)
-			return cli_fail(EXIT_USAGE, e.msg);
-		if (strcmp(cc->backend, "pg") != 0) {
-			char m[300];
-			snprintf(m, sizeof m, "import writes to PostgreSQL; connection '%s' is backend = %s", o->name,
-				 cc->backend);
-			return cli_fail(EXIT_USAGE, m);
-		}
-	}
-	cc->config = cfg;
-	cc->ask_secret = cli_ask_password;
-	cc->progress = cli_say_progress;
-	return 0;
-}
 
 /* ---- feeding the rows ---- */
 
@@ -279,7 +253,7 @@ int import_command(int argc, char **argv)
 	struct conn_config cc;
 	rc = cli_load_config(getenv("EMPDIR_CONFIG"), &cfg);
 	if (rc == 0)
-		rc = target_config(&cfg, &o, &cc);
+		rc = cli_pg_config(&cfg, o.backend, o.target, o.name, "import writes to", &cc);
 	if (rc == 0)
 		rc = run(&o, &cc);
 	config_free(&cfg);
