@@ -321,12 +321,9 @@ enum status cost_cache_read(const char *path, const char *key, struct cost_repor
 	return ST_OK;
 }
 
-static cJSON *cache_json(const char *key, const struct cost_report *r)
+cJSON *cost_report_json(const struct cost_report *r)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON_AddNumberToObject(root, "version", COST_CACHE_VERSION);
-	cJSON_AddStringToObject(root, "key", key);
-	cJSON_AddNumberToObject(root, "fetched_at", (double)r->fetched_at);
 	cJSON_AddStringToObject(root, "start", r->start);
 	cJSON_AddStringToObject(root, "end", r->end);
 	cJSON_AddBoolToObject(root, "previous_month", r->previous_month);
@@ -339,6 +336,15 @@ static cJSON *cache_json(const char *key, const struct cost_report *r)
 		cJSON_AddNumberToObject(s, "amount", r->services[i].amount);
 		cJSON_AddItemToArray(arr, s);
 	}
+	return root;
+}
+
+static cJSON *cache_json(const char *key, const struct cost_report *r)
+{
+	cJSON *root = cost_report_json(r);
+	cJSON_AddNumberToObject(root, "version", COST_CACHE_VERSION);
+	cJSON_AddStringToObject(root, "key", key);
+	cJSON_AddNumberToObject(root, "fetched_at", (double)r->fetched_at);
 	return root;
 }
 

@@ -53,6 +53,9 @@ struct cost_report {
 };
 
 void cost_report_free(struct cost_report *r);
+/* The report as JSON (period, unit, estimated, services), for the cache and
+ * for `empdir-tui cost --json`, which add their own fields; cJSON_Delete it. */
+cJSON *cost_report_json(const struct cost_report *r);
 
 enum {
 	COST_CACHE_ONLY = -1, /* max_age: never ask AWS (ST_NOT_FOUND without a cache) */

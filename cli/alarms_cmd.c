@@ -426,20 +426,8 @@ static void print_cost_table(const struct cost_report *r)
 
 static void print_cost_json(const struct cost_report *r)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "start", r->start);
-	cJSON_AddStringToObject(root, "end", r->end);
-	cJSON_AddBoolToObject(root, "previous_month", r->previous_month);
-	cJSON_AddStringToObject(root, "unit", r->unit);
-	cJSON_AddBoolToObject(root, "estimated", r->estimated);
+	cJSON *root = cost_report_json(r);
 	cJSON_AddNumberToObject(root, "total", r->total);
-	cJSON *arr = cJSON_AddArrayToObject(root, "services");
-	for (size_t i = 0; i < r->n; i++) {
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "name", r->services[i].name);
-		cJSON_AddNumberToObject(s, "amount", r->services[i].amount);
-		cJSON_AddItemToArray(arr, s);
-	}
 	cJSON_AddNumberToObject(root, "fetched_at", (double)r->fetched_at);
 	cJSON_AddBoolToObject(root, "from_cache", r->from_cache);
 	cJSON_AddNumberToObject(root, "age_seconds", (double)r->age);
