@@ -163,7 +163,10 @@ void tui_delete_employee(struct tui *t, const struct employee *emp)
 	struct pending_delete *p = xcalloc(1, sizeof *p);
 	employee_init(&p->emp);
 	employee_copy(&p->emp, emp);
-	char q[400];
-	snprintf(q, sizeof q, "Delete %s (%s, %s)? y/N", emp->fullname, emp->job_title, emp->location);
-	tui_confirm(t, q, delete_answer, p);
+	/* The question shown on screen (tui_confirm sanitises it); the delete
+	 * itself goes through backend_remove with bound parameters. */
+	char question[400];
+	snprintf(question, sizeof question, "Delete %s (%s, %s)? y/N", emp->fullname, emp->job_title,
+		 emp->location);
+	tui_confirm(t, question, delete_answer, p);
 }
