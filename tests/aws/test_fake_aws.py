@@ -842,16 +842,18 @@ def test_curl_aws_sigv4_is_accepted(server):
 
 # ---------------------------------------------------------------- the verifier itself
 
-VECTORS = os.path.join(HERE, "..", "..", "..", "shared", "vectors", "sigv4", "v4")
+VECTORS = os.path.join(HERE, "..", "data", "sigv4", "v4")
 
 
 def _vector_cases():
-    if not os.path.isdir(VECTORS):
-        return []
-    return sorted(c for c in os.listdir(VECTORS) if os.path.isdir(os.path.join(VECTORS, c)))
+    # A missing fixture is a failure with its path, never a skip: every
+    # clone carries the vectors (tests/data/sigv4/README.md).
+    assert os.path.isdir(VECTORS), f"the SigV4 test vectors are missing: {os.path.abspath(VECTORS)}"
+    cases = sorted(c for c in os.listdir(VECTORS) if os.path.isdir(os.path.join(VECTORS, c)))
+    assert cases, f"no SigV4 test vectors in {os.path.abspath(VECTORS)}"
+    return cases
 
 
-@pytest.mark.skipif(not _vector_cases(), reason="../shared/vectors/sigv4/v4 not present")
 def test_verifier_against_aws_signing_test_suite():
     """Each signed request of the official suite passes verify() unchanged,
     and fails once its body or a signed header changes."""

@@ -1,5 +1,5 @@
 /* Tests for api_client/sigv4: the official AWS SigV4 test suite in both of
- * its layouts (../shared/vectors/sigv4/legacy and .../v4, or the directory
+ * its layouts (tests/data/sigv4/legacy and .../v4, or the directory
  * in EMPDIR_SIGV4_VECTORS), plus unit tests of the building blocks and of
  * the error paths. Run from the repository root. One "ok"/"FAIL" line per
  * vector (and per signing method for v4). */
@@ -19,7 +19,7 @@
 #include "core/err.h"
 #include "tests/unit/harness.h"
 
-#define DEFAULT_VECTORS "../shared/vectors/sigv4"
+#define DEFAULT_VECTORS "tests/data/sigv4"
 
 /* Fixed parameters of the suite (vectors README, "Fixed parameters"). The
  * legacy layout has no context.json, so they are spelled out here. */
