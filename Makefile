@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # empdir-tui: a terminal client for the Employee Directory.
 #
 #   make                 build build/empdir-tui and the demo snapshot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_creds: AWS credential and region resolution (see aws_creds.h). */
 #include "aws_creds.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_creds: where the AWS credentials and the region come from.
  *
  * It resolves them in the order AWS CLI users expect (botocore's order,

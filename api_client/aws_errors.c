@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_errors: what AWS's and the network's failures mean. See aws_errors.h. */
 #include "aws_errors.h"
 

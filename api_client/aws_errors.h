@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_errors: what AWS's and the network's failures mean, and how we say
  * them: the error code of an answer, its class (retry, clock, key, ...),
  * the retry schedule, and the one sentence a failed call ends in. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_http: signed AWS JSON requests over libcurl. See aws_http.h. */
 #include "aws_http.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_http: one signed AWS JSON request (JSON 1.0 / 1.1) over libcurl.
  *
  * A struct aws_http is a small client: it resolves the credentials and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_json: strict getters for AWS answers. See aws_json.h. */
 #include "aws_json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_json: strict reading of AWS JSON answers.
  *
  * Each getter checks one member of an object: absent (or null) is fine

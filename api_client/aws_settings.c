@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_settings: the [aws] section and the command line. See aws_settings.h. */
 #include "aws_settings.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* aws_settings: what the [aws] section of the config file and the command
  * line say about the AWS screens and `empdir-tui alarms`, in one place so
  * the TUI and the commands read it the same way.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* backend: the one interface between screens and data sources.
  *
  * Every data source (offline SQLite snapshot, PostgreSQL, HTTP API) is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cloudwatch: DescribeAlarms and DescribeAlarmHistory. See cloudwatch.h;
  * the metrics are in cw_metrics.c. */
 #include "cloudwatch.h"

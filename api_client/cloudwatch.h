@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cloudwatch: the alarms, their history and the metrics behind them, read
  * from CloudWatch (AWS JSON 1.0) through aws_http.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cost: Cost Explorer GetCostAndUsage, month to date by service, cached.
  * See cost.h. */
 #include "cost.h"

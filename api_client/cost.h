@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cost: the month's cost by service from Cost Explorer, with a cache.
  *
  * Each GetCostAndUsage request costs 0.01 USD, so nothing here polls: the

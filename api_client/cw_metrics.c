@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cw_metrics: GetMetricData for the Lambda function and the month's
  * estimated charges, and sparkline buckets. See cloudwatch.h. */
 #include "cloudwatch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* http_auth: the credentials the http backend sends, and where they come from.
  *
  *   auth = none     nothing (the default when no token is configured)

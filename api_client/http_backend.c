@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The http backend: the directory through its deployed HTTP API
  * (../shared/api/openapi.yaml), with the offline backend's semantics.
  *

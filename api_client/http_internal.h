@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* http_internal: the pieces of the http backend (../shared/api/openapi.yaml
  * over libcurl and cJSON), shared by its three files and nothing else:
  *

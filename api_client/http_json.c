@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* http_json: the contract's documents (Employee, EmployeePage, Problem, the
  * health answer) read member by member, and EmployeeInput written.
  *

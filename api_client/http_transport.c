@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* http_transport: one connection to the API, and requests over it.
  *
  * One curl easy handle, reused for every request, inside one multi handle

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The pg backend: the Employee Directory's table in PostgreSQL (Aurora),
  * used as deployed (employees(id varchar(36) primary key, fullname,
  * location, job_title varchar(100) not null, badges text)), nothing added.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pg_backend: the PostgreSQL (Aurora) backend's extras beyond struct
  * backend_ops: the admin setup command and a hook for tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The COPY protocol, asynchronously: see pg_copy.h. libpq hands COPY data
  * out a row at a time (PQgetCopyData) and takes it in chunks
  * (PQputCopyData); in non-blocking mode both say "not now" instead of

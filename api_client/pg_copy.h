@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pg_copy: PostgreSQL's COPY protocol over a pg_session, without freezing
  * the screen: COPY ... TO STDOUT streamed row by row to a callback, COPY
  * ... FROM STDIN fed by a callback, both asynchronous (the waiter ticks, Esc

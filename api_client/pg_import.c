@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Loading rows into PostgreSQL in one verified transaction: see
  * pg_import.h. Every statement after BEGIN goes through tx_exec(), which
  * refuses to run on any connection but the one holding our transaction:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pg_import: loading rows into the directory's employees table in
  * PostgreSQL the way a migration has to be done, all in one transaction:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pg_session: asynchronous libpq with ticking, cancelling and reconnecting.
  * See pg_session.h for what it promises; the parts, in order: connection
  * parameters (and the sslmode default), waiting on sockets, error messages,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pg_session: one libpq connection that never freezes the screen and survives
  * the network, shared by the pg backend and `empdir-tui db setup`.
  *

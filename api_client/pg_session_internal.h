@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pg_session_internal: the few session internals the COPY protocol code
  * (pg_copy.c) shares with pg_session.c, so both wait, cancel and report
  * errors the same way. Not for anyone else: use pg_session.h or pg_copy.h.

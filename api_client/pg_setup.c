@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `empdir-tui db setup`: the table (when absent) and the indexes the pg
  * backend's keyset paging and trigram search want, created CONCURRENTLY so
  * a live directory keeps working while they build.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* rds_iam: IAM database authentication tokens for RDS and Aurora.
  *
  * A token is a SigV4 presigned "connect" request for service rds-db,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The list of compiled-in backends, looked up by name. */
 #include <string.h>
 

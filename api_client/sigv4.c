@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sigv4: AWS Signature Version 4 (see sigv4.h). */
 #include "sigv4.h"
 

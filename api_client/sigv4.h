@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sigv4: AWS Signature Version 4 for one HTTP request, as pure computation.
  *
  * The signer does no I/O and reads no clock: the caller passes the request,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The benchmarks of issue #2, measured side by side with the tools users
 would otherwise use. Run through bench/run, which installs the tools, builds
 the program and then calls this with Debian's /usr/bin/python3.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Record the spawn time, then become the program.
 
     launch.py STAMPFILE [NAME=VALUE ...] -- PROGRAM [ARGS ...]

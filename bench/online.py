@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The benchmarks of issues #3 (pg backend), #4 (http backend) and #5
 (`empdir-tui alarms`), side by side with the tools users would otherwise use,
 in one run:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The benchmarks of issue #6 (snapshots and the legacy import against
 PostgreSQL), side by side with the routes users would otherwise take, on one
 throwaway server (tests/lib/pgtmp.py) in one run:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Write BENCHMARKS.md from bench/results/results.json (made by bench.py).
 
     report.py [RESULTS_JSON [OUTPUT_MD]]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* alarms_cmd: `empdir-tui alarms` and `empdir-tui cost`. See alarms_cmd.h.
  *
  * Every string from AWS is sanitised in the table and \u-escaped in the

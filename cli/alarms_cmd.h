@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* alarms_cmd: the one-shot AWS commands, for cron and monitoring.
  *
  *   empdir-tui alarms [--json] [--profile P] [--region R] [--config FILE]

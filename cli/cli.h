@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli: the pieces of the command line that subcommands share.
  *
  * Exit statuses (the man page lists the same): 0 ok, 1 runtime failure,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* What every subcommand of the command line shares: one-line errors, the
  * configuration file, and opening a data source the same way everywhere. */
 #include "cli.h"

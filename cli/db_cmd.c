@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* db_cmd: `empdir-tui db setup` and the password prompt. See db_cmd.h. */
 #include "db_cmd.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* db_cmd: `empdir-tui db setup`, the PostgreSQL admin command, and the
  * terminal password prompt a pg connection uses before the screen starts.
  *

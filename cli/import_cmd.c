@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `empdir-tui import`: see import_cmd.h. Reads the legacy rows in id order,
  * reports the invalid ones (and leaves them out of the COPY), stages the
  * rest, compares, and writes only when nothing stands in the way. */

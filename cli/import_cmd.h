@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* import_cmd: `empdir-tui import LEGACY.db TARGET`, the seed's migration
  * step done right: the pre-migration SQLite file (offline/legacy.h) into
  * the PostgreSQL table (api_client/pg_import.h), in one verified

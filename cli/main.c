@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* empdir-tui: the command line. Parses options and the config file, opens
  * the chosen data source, and hands it to the TUI.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* `empdir-tui snapshot pull|push|status` and `empdir-tui export`: the
  * non-interactive side of offline work, for scripts and cron. */
 #include <signal.h>

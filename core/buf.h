@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* buf and strvec: the two growable containers everything else uses.
  *
  * struct buf is a NUL-terminated byte string that grows on append; the owner

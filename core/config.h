@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* config: the INI-style configuration file and named connections.
  *
  *   [general]              settings for the whole program

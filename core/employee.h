@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* employee: the record every backend and screen exchanges, its validation
  * rules (those of ../shared/api/openapi.yaml) and the badge codecs.
  *

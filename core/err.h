@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* err: how fallible functions report failure.
  *
  * A function that can fail returns an enum status and, on failure, fills a

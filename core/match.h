@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* match: the case-insensitive substring test behind every search.
  *
  * Backends that cannot ask an index for the exact answer (the offline

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* text: the single sanitiser for untrusted text, and display widths.
  *
  * Everything that comes from a database, the API, AWS or a file goes through

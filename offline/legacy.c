@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Reading the legacy SQLite file: see legacy.h. */
 #include "legacy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* legacy: the directory's pre-migration SQLite file (the seed's employees
  * table with INTEGER PRIMARY KEY ids and badges comma-separated, JSON or
  * NULL), read as the rows the deployed table is to store: ids as their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* loader: a snapshot pull's rows written into SQLite on a thread of their
  * own, so receiving from the source and writing the file overlap (two
  * cores: the pull takes about as long as the slower of the two, not their

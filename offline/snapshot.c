@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The offline backend: a SQLite snapshot of the directory.
  *
  * Opens any SQLite file with the seed's `employees` table (UUID ids and JSON

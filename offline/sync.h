@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* sync: snapshots of a remote directory, the journal of offline edits, and
  * pushing those edits back.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* empdir-gen: deterministic, realistic test data for the Employee Directory.
  *
  * Writes N employees to a new SQLite file with the deployed `employees` table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* actions: the one table of everything a user can do.
  *
  * The key map, the help screen, the key hints and the man page's key list

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The alarms screen: the deployment's CloudWatch alarms (state in colour
  * and in words, reason, since when, condition), the selected alarm's
  * recent history, the Lambda function's last 24 hours as sparklines and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The ':' command line: commands with arguments, and every action by its
  * name (":add", ":reload", ":help"), so the command line can do whatever a
  * key can. Tab completes command names and arguments. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The cost screen: the month's cost by service from Cost Explorer. Each
  * request costs 0.01 USD, so the screen opens on the cached answer and
  * asks AWS only when the admin says so (f, after a confirmation that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The detail screen: one employee, every field in full, and the delete
  * confirmation the list and detail screens share. */
 #include <stdio.h>

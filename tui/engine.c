@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The engine: terminal set-up and tear-down, the input loop, the screen
  * stack, the status bar and the bottom line (messages, questions, prompt).
  *

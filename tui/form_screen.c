@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The add/edit form, and what happens when saving meets someone else's
  * change (the conflict view).
  *

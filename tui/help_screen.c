@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The help screen, generated from the action table (tui/actions.h), so it
  * always says what the keys really do. Write actions are marked as refused
  * when the connection is read-only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The list screen: the directory as a table (name, title, location,
  * badges), sorted by a column, filtered by an incremental search. Rows come
  * from the pager, which holds only a window around what is visible. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* pager: the list screen's model. It holds only a window of rows, never the
  * whole directory: at most PAGER_CHUNKS chunks of `chunk` rows fetched with
  * keyset cursors, plus a stack of the cursors of chunks it let go, so it can

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* prompt: GNU readline as the line editor of the bottom line.
  *
  * ncurses owns the keyboard; readline is driven through its callback API

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The sync screen: a pulled snapshot's offline edits and their conflicts.
  *
  * It pushes the waiting edits to the snapshot's source (p) and shows each

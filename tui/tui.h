@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tui: the engine every screen runs in.
  *
  * One struct tui holds the terminal, the open backend, the screen stack, the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Loopback stand-in for the AWS endpoints empdir-tui calls.
 
 CloudWatch (AWS JSON 1.0, X-Amz-Target GraniteServiceVersion20100801.*:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the fake AWS endpoints answer: the scenario model and the three operations.
 
 fake_aws.py owns HTTP, SigV4 and the wire protocols; this module turns a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Independent AWS Signature Version 4 verifier for the loopback fake (fake_aws.py).
 
 It recomputes the signature of an incoming request with hashlib/hmac only, so

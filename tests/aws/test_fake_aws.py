@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The fake AWS endpoint, proved against a real SDK (Debian's botocore 1.29).
 
 Run: /usr/bin/python3 -m pytest -q tests/aws

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The reference API (contrib/reference-api) against shared/api/openapi.yaml:
 a real PostgreSQL server (tests/lib/pgtmp.py) and the real server process.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Start the loopback AWS stand-in (tests/aws/fake_aws.py) for screen tests
 and steer it through its control API."""
 import json

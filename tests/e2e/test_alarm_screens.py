@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The alarm and cost screens against the AWS stand-in, which checks every
 request's SigV4 signature; and the alarm badge on the other screens."""
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`empdir-tui alarms` and `empdir-tui cost` against the loopback AWS stand-in
 (tests/aws/fake_aws.py), which checks every request's SigV4 signature.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The command line: options, bad input (one clear line, the documented exit
 status, nothing modified), the man page and config.example."""
 import hashlib

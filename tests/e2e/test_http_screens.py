@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end: the real binary on the reference HTTP API over a real
 PostgreSQL (tests/lib/apienv.py), in tmux at 80x24: browse, search, add,
 edit, delete, a conflict, read-only, Esc on a slow answer, and the start-up

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """PostgreSQL and the offline side: `snapshot pull` streamed with the COPY
 protocol (the snapshot equals the table row by row, versions included),
 offline edits pushed back, remote changes between pull and push detected as

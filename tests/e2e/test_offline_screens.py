@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end: the real binary on a SQLite snapshot, in tmux at 80x24."""
 import os
 import signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """End-to-end: the real binary on a real PostgreSQL server (tests/lib/pgtmp.py),
 in tmux at 80x24, as test_offline_screens.py does for a snapshot.
 

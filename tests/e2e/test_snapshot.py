@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Snapshots: pull, offline edits journaled, push with conflicts detected and
 resolved in the sync screen, crash safety, export. The source here is
 another SQLite snapshot (the same backend interface the pg and http

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Snapshots against the reference HTTP API over a real PostgreSQL: pull
 (paged through the API), offline edits, push with version preconditions,
 conflicts from remote edits, a push killed and run again, and malformed

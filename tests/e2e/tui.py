@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Drive the real empdir-tui in a private tmux server and read its screen.
 
 Each Tui gets its own tmux socket, HOME, XDG dirs and INPUTRC=/dev/null, a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """apienv: the reference HTTP API over a throwaway PostgreSQL, with what the
 http backend's tests put around it.
 

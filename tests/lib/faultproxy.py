@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """faultproxy: a TCP proxy on 127.0.0.1 that injects network faults, to test a
 client's timeouts and retries (HTTP or the PostgreSQL protocol alike).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """pgtmp: a throwaway PostgreSQL server for tests and benchmarks.
 
     with PgServer() as pg:                 # initdb + start on a free 127.0.0.1 port

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """faultproxy.py: every mode, switched by method and by control file, per request."""
 
 import http.client

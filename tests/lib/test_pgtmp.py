@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """pgtmp.py: the CLI the C tests and benchmarks use, crash and restart, cleanup."""
 
 import os

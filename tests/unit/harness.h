@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* A minimal unit-test harness: each tests/unit/test_*.c is its own program.
  *
  *   TEST(name) { CHECK(x == 1); CHECK_STR(a, "b"); }

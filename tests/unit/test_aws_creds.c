@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests for api_client/aws_creds: every step of the resolution order with
  * temporary files and a fixed environment, credential_process with small
  * scripts written here (success, failure, timeout, cancel, bad output), bad

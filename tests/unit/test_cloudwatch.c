@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests for the AWS clients: aws_http (error codes and their classes,
  * backoff, Retry-After, messages without secrets, endpoints), the strict
  * parsers of cloudwatch and cost (good pages, every kind of malformed one),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests for core/config: the INI parser, its schema checks and messages, and
  * named connections. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests for core/employee: validation, trimming, the badge codecs, ids and
  * the content version. */
 #include <stdint.h>

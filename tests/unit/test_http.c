@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The http backend against the reference API over a real PostgreSQL
  * (tests/lib/apienv.py serve starts both, plus a fault proxy, a proxy that
  * loses answers after the server acted, a server of malformed answers and a

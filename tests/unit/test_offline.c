@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The offline backend against real SQLite files: CRUD, paging in every sort
  * order, search (indexed and scanning), conflicts, legacy tables, read-only
  * and bad input. Each test builds its own snapshot in a temporary directory. */

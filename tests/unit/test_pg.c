@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The pg backend against a real PostgreSQL server (tests/lib/pgtmp.py):
  * every operation, paging in every order (the same order as the offline
  * snapshot), search with and without the trigram index, conflicts between

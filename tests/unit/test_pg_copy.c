@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The COPY text format codec (api_client/pg_copy.h): what pg_copy_put
  * writes, pg_copy_split reads back, byte for byte, for every character a
  * directory row can hold (and some it should not: the pg table accepts

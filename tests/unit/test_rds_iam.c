@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* IAM database authentication tokens, checked against botocore's
  * generate_db_auth_token for the same keys, endpoint and time (computed
  * once with python3-botocore and a frozen clock). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests for api_client/sigv4: the official AWS SigV4 test suite in both of
  * its layouts (tests/data/sigv4/legacy and .../v4, or the directory
  * in EMPDIR_SIGV4_VECTORS), plus unit tests of the building blocks and of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Tests for core/text: the sanitiser for untrusted text, UTF-8 helpers,
  * display widths and fitting text to a number of columns. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The seed's model of the deployed table, plus the version the API needs.
 
 `employees` stays exactly as deployed (the seed's Flask-SQLAlchemy model):

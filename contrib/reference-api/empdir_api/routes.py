@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """routes: the contract's HTTP side, as a Flask blueprint.
 
 create_blueprint() makes one (auth, batch and total as options); api_blueprint

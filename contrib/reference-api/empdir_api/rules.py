@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """rules: the contract's rules with no I/O: employee validation, the badges
 column codec, list cursors and If-Match parsing.
 

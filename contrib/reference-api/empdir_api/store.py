@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """store: the operations on the deployed employees table, through the app's
 Flask-SQLAlchemy session.
 
