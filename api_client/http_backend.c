@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The http backend: the directory through its deployed HTTP API
- * (../shared/api/openapi.yaml), with the offline backend's semantics.
+ * (contrib/reference-api/openapi.yaml), with the offline backend's semantics.
  *
  * Opening checks GET /api/v1/health, so a wrong URL, a web site instead of
  * the API, missing credentials or a TLS problem is one clear message before

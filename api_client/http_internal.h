@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* http_internal: the pieces of the http backend (../shared/api/openapi.yaml
+/* http_internal: the pieces of the http backend (contrib/reference-api/openapi.yaml
  * over libcurl and cJSON), shared by its three files and nothing else:
  *
  *   http_transport.c  one connection: a reused curl easy handle driven by a

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* employee: the record every backend and screen exchanges, its validation
- * rules (those of ../shared/api/openapi.yaml) and the badge codecs.
+ * rules (those of contrib/reference-api/openapi.yaml) and the badge codecs.
  *
  * A struct employee owns its strings; employee_free() releases them. The
  * version is opaque to screens: backends fill it and send it back as a

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The reference Employee Directory HTTP API (shared/api/openapi.yaml) over the
+"""The reference Employee Directory HTTP API (contrib/reference-api/openapi.yaml) over the
 deployed PostgreSQL table, standalone: a Flask app that registers the
 empdir_api blueprint (Flask-SQLAlchemy) and serves it with Werkzeug's threaded
 server. See README.md.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The reference API (contrib/reference-api) against shared/api/openapi.yaml:
+"""The reference API (contrib/reference-api) against contrib/reference-api/openapi.yaml:
 a real PostgreSQL server (tests/lib/pgtmp.py) and the real server process.
 
     /usr/bin/python3 -m pytest tests/contrib/test_reference_api.py

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""empdir_api: the Employee Directory HTTP API (shared/api/openapi.yaml) as a
+"""empdir_api: the Employee Directory HTTP API (contrib/reference-api/openapi.yaml) as a
 Flask blueprint over the deployed PostgreSQL table, with Flask-SQLAlchemy.
 
 A deployment's app:
