@@ -5,7 +5,6 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,37 +185,11 @@ enum aws_error_kind aws_http_classify(long http_status, const char *code, const 
 	return AWS_ERR_OTHER;
 }
 
-static void redact(struct buf *b, const char *secret)
-{
-	size_t n = secret ? strlen(secret) : 0;
-	if (n < 4)
-		return;
-	struct buf out = BUF_INIT;
-	const char *p = buf_str(b), *hit;
-	while ((hit = strstr(p, secret)) != NULL) {
-		buf_append(&out, p, (size_t)(hit - p));
-		buf_puts(&out, "<redacted>");
-		p = hit + n;
-	}
-	buf_puts(&out, p);
-	OPENSSL_cleanse(b->data, b->len);
-	buf_free(b);
-	*b = out;
-}
-
 void aws_http_safe_message(struct buf *out, const char *msg, const char *const *secrets,
 			   int max_cols)
 {
-	if (!msg)
-		return;
-	size_t n = strcspn(msg, "\r\n");
-	struct buf line = BUF_INIT;
-	buf_append(&line, msg, n);
-	for (; secrets && *secrets; secrets++)
-		redact(&line, *secrets);
-	text_sanitize(out, buf_str(&line), line.len, max_cols);
-	OPENSSL_cleanse(line.data, line.len);
-	buf_free(&line);
+	if (msg)
+		text_safe_message(out, msg, strlen(msg), secrets, max_cols, 1);
 }
 
 /* ------------------------------------------------------------------ messages */

@@ -47,10 +47,10 @@ long aws_http_backoff_ms(int retry, int base_ms, int cap_ms, long retry_after_ms
 /* Retry-After: delta seconds or an HTTP date; -1 when absent or invalid. */
 long aws_http_parse_retry_after(const char *value, long long now);
 
-/* Append a server message fit for our own messages: first line only, at most
- * max_cols columns, sanitised, with every occurrence of each string in
- * secrets (NULL-terminated, NULL/empty entries skipped) replaced by
- * "<redacted>". */
+/* Append a server message fit for our own messages: first line only,
+ * sanitised, then every occurrence of each string in secrets
+ * (NULL-terminated) replaced by "<redacted>", at most max_cols columns
+ * (text_safe_message). */
 void aws_http_safe_message(struct buf *out, const char *msg, const char *const *secrets,
 			   int max_cols);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,9 +91,24 @@ void backend_notify(struct backend *b, const char *msg)
 
 enum status backend_refuse_read_only(struct backend *b, struct err *e)
 {
-	(void)b;
+	if (b->server_read_only && b->server_role[0])
+		return err_set(e, ST_READ_ONLY,
+			       "the server lets this login only read (role %s): nothing was changed; "
+			       "ask an administrator for a role that may write",
+			       b->server_role);
+	if (b->server_read_only)
+		return err_set(e, ST_READ_ONLY,
+			       "the server lets this login only read: nothing was changed; "
+			       "ask an administrator for a role that may write");
 	return err_set(e, ST_READ_ONLY,
 		       "this connection is read-only: nothing was changed (open it without --read-only to edit)");
+}
+
+void backend_set_server_read_only(struct backend *b, const char *role)
+{
+	b->server_read_only = true;
+	b->read_only = true;
+	snprintf(b->server_role, sizeof b->server_role, "%s", role ? role : "");
 }
 
 static bool valid_limit(const struct page_query *q)

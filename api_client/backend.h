@@ -152,6 +152,12 @@ struct backend_ops {
 struct backend {
 	const struct backend_ops *ops;
 	bool read_only;                 /* refuse every write, whatever the caller does */
+	/* The server, not the client, allows this login only to read (a pg
+	 * role without INSERT/UPDATE/DELETE, an API token of role "reader").
+	 * Set by the backend's open(); implies read_only. server_role names
+	 * the role for messages ("" when the server did not name it). */
+	bool server_read_only;
+	char server_role[64];
 	struct backend_waiter waiter;   /* copied in by backend_set_waiter() */
 };
 
@@ -207,6 +213,8 @@ bool backend_filter_blank(const char *filter); /* NULL, empty or only blanks: no
 bool backend_tick(struct backend *b, const char *what); /* true: cancelled */
 void backend_notify(struct backend *b, const char *msg);
 enum status backend_refuse_read_only(struct backend *b, struct err *e);
+/* The server's role allows only reading: mark b so (see struct backend). */
+void backend_set_server_read_only(struct backend *b, const char *role);
 
 extern const struct backend_ops offline_backend_ops; /* offline/ */
 extern const struct backend_ops http_backend_ops;    /* api_client/http_backend.c */

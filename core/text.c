@@ -186,6 +186,66 @@ int text_sanitize(struct buf *out, const char *s, size_t n, int max_cols)
 	return width;
 }
 
+static void wipe_free(struct buf *b)
+{
+	if (b->data) {
+		volatile char *v = b->data;
+		for (size_t i = 0; i < b->cap; i++)
+			v[i] = 0;
+	}
+	buf_free(b);
+}
+
+/* Replace every occurrence of secret in *b by "<redacted>". */
+static void redact_one(struct buf *b, const char *secret)
+{
+	size_t n = strlen(secret);
+	const char *p = buf_str(b), *hit;
+	if (n < 4 || !strstr(p, secret))
+		return;
+	struct buf out = BUF_INIT;
+	while ((hit = strstr(p, secret)) != NULL) {
+		buf_append(&out, p, (size_t)(hit - p));
+		buf_puts(&out, "<redacted>");
+		p = hit + n;
+	}
+	buf_puts(&out, p);
+	wipe_free(b);
+	*b = out;
+}
+
+void text_safe_message(struct buf *out, const char *msg, size_t n, const char *const *secrets,
+		       int max_cols, int first_line)
+{
+	if (!msg)
+		return;
+	if (first_line) {
+		size_t i = 0;
+		while (i < n && msg[i] != '\r' && msg[i] != '\n')
+			i++;
+		n = i;
+	}
+	struct buf safe = BUF_INIT;
+	text_sanitize(&safe, msg, n, 0);
+	for (; secrets && *secrets; secrets++) {
+		if (!**secrets)
+			continue;
+		redact_one(&safe, *secrets);
+		/* The secret as the sanitiser would draw it, in case it held
+		 * something the sanitiser changes. */
+		struct buf s2 = BUF_INIT;
+		text_sanitize(&s2, *secrets, strlen(*secrets), 0);
+		if (strcmp(buf_str(&s2), *secrets) != 0)
+			redact_one(&safe, buf_str(&s2));
+		wipe_free(&s2);
+	}
+	if (max_cols > 0)
+		text_fit(out, buf_str(&safe), max_cols, 0);
+	else
+		buf_append(out, buf_str(&safe), safe.len);
+	wipe_free(&safe);
+}
+
 char *text_safe_dup(const char *s)
 {
 	struct buf b = BUF_INIT;

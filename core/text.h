@@ -27,6 +27,17 @@
  *   character boundary and "…" is appended. */
 int text_sanitize(struct buf *out, const char *s, size_t n, int max_cols);
 
+/* The one way a message from a server (AWS, the API, PostgreSQL) joins our
+ * own: its first line only (first_line) or all of it with line breaks shown
+ * as placeholders, sanitised FIRST and only then stripped of every secret
+ * (NULL-terminated list; NULL, empty and entries under 4 bytes skipped), so
+ * that a secret split by an invisible character (U+00AD, U+200B) is caught
+ * once the sanitiser has dropped it. Each secret's occurrences become
+ * "<redacted>"; the result is then fitted to max_cols (0: no limit).
+ * Intermediate copies are wiped before they are freed. */
+void text_safe_message(struct buf *out, const char *msg, size_t n, const char *const *secrets,
+		       int max_cols, int first_line);
+
 /* Sanitise a NUL-terminated string into a fresh malloc'd string. */
 char *text_safe_dup(const char *s);
 

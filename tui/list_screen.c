@@ -158,7 +158,9 @@ static void list_draw(struct screen *s, struct tui *t, WINDOW *win, int h, int c
 	buf_printf(&info, " | sort %s %s", sort_key_name(l->pager.sort), l->pager.desc ? "desc" : "asc");
 	if (l->pager.filter)
 		buf_printf(&info, " | search \"%s\"", l->pager.filter);
-	if (!(backend_caps(tui_backend(t)) & CAP_WRITE))
+	if (tui_backend(t)->server_read_only)
+		buf_puts(&info, " | read-only (server)");
+	else if (!(backend_caps(tui_backend(t)) & CAP_WRITE))
 		buf_puts(&info, " | read-only");
 	tui_draw_status(t, win, h - 1, cols, buf_str(&info));
 	buf_free(&info);

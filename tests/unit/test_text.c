@@ -747,6 +747,35 @@ TEST(random_fit)
 	}
 }
 
+TEST(safe_message_sanitises_then_redacts)
+{
+	const char *secrets[] = {"ASIASECRETTOKEN1234", "", "abc", NULL, "never"};
+	struct buf b = BUF_INIT;
+	/* A token split by a soft hyphen and a zero-width space, an escape
+	 * sequence, and a second line that must not appear. */
+	const char *msg = "denied for ASIA\xC2\xADSECRET\xE2\x80\x8BTOKEN1234 \x1b]52;c;eA==\x07 ok\nline 2 ASIASECRETTOKEN1234";
+	text_safe_message(&b, msg, strlen(msg), secrets, 0, 1);
+	CHECK(strstr(buf_str(&b), "ASIA") == NULL);
+	CHECK(strstr(buf_str(&b), "<redacted>") != NULL);
+	CHECK(strchr(buf_str(&b), '\x1b') == NULL);
+	CHECK(strstr(buf_str(&b), "line 2") == NULL);
+	buf_free(&b);
+	/* All lines: the break is drawn, the secret on line 2 is redacted too. */
+	text_safe_message(&b, msg, strlen(msg), secrets, 0, 0);
+	CHECK(strstr(buf_str(&b), "line 2") != NULL);
+	CHECK(strstr(buf_str(&b), "TOKEN1234") == NULL);
+	CHECK(strchr(buf_str(&b), '\n') == NULL);
+	buf_free(&b);
+	/* Short secrets are not redacted (they would eat ordinary words), and
+	 * the result is fitted to the columns asked for. */
+	text_safe_message(&b, "abc abc abc abc", 15, secrets, 8, 1);
+	CHECK_STR(buf_str(&b), "abc abc" ELLIPSIS);
+	buf_free(&b);
+	text_safe_message(&b, NULL, 0, secrets, 0, 1);
+	CHECK_STR(buf_str(&b), "");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	harness_init();
@@ -766,5 +795,6 @@ int main(void)
 	RUN(decoder_agrees_with_strict);
 	RUN(random_input);
 	RUN(random_fit);
+	RUN(safe_message_sanitises_then_redacts);
 	return harness_done();
 }
