@@ -23,6 +23,9 @@ response. The mode in force when a request starts decides its fate:
     http CODE [S]   answer an HTTP request itself, as API Gateway does when
                     throttled or when Lambda fails: status CODE, body
                     {"message": "<reason>"}, Retry-After: S when given; then close
+    lose            forward the request, then when the server starts to answer,
+                    throw the answer away and close the client's connection: the
+                    server acted, the client never learns the outcome
 
 Any mode may end in "times=N": it then applies to the next N requests only,
 after which the mode is pass again. set_mode() takes the same text. With
@@ -43,7 +46,8 @@ import threading
 import time
 
 # mode -> its arguments (all integers), as the usage says them
-MODES = {"pass": (), "delay": ("MS",), "drop": (), "reset": (), "hang": (), "http": ("CODE", "[S]")}
+MODES = {"pass": (), "delay": ("MS",), "drop": (), "reset": (), "hang": (), "http": ("CODE", "[S]"),
+         "lose": ()}
 
 
 def parse_mode(text):
@@ -178,7 +182,7 @@ class FaultProxy:
         upstream.settimeout(None)
         self._track(upstream)
         socks = [client, upstream]
-        new_request, swallow = True, False
+        new_request, swallow, lose = True, False, False
         try:
             while not self._closed:
                 ready, _, _ = select.select(socks, [], [], 0.5)
@@ -187,6 +191,9 @@ class FaultProxy:
                     if not data:
                         return
                     if s is upstream:
+                        if lose:   # the server acted; its answer never arrives
+                            _close_gently(client)
+                            return
                         new_request = True
                         client.sendall(data)
                         continue
@@ -211,6 +218,7 @@ class FaultProxy:
                             break
                         if action == "delay":
                             time.sleep(args[0] / 1000)
+                        lose = action == "lose"
                     upstream.sendall(data)
         except OSError:
             pass

@@ -19,8 +19,10 @@ from faultproxy import FaultProxy, parse_mode  # noqa: E402
 
 class Hello(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so one connection carries several requests
+    served = []
 
     def do_GET(self):
+        Hello.served.append(self.path)
         body = b"hello"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -105,6 +107,16 @@ def test_mode_applies_per_request_on_a_kept_alive_connection(proxy):
     proxy.set_mode("drop")
     with pytest.raises(http.client.RemoteDisconnected):
         get(proxy.port, conn)
+
+
+def test_lose_lets_the_server_act_and_drops_its_answer(proxy):
+    proxy.set_mode("lose times=1")
+    before = len(Hello.served)
+    with pytest.raises(http.client.RemoteDisconnected):
+        get(proxy.port)
+    assert len(Hello.served) == before + 1       # the server did answer...
+    assert get(proxy.port) == (200, b"hello")     # ...and the next request passes
+    assert proxy.faults == 1
 
 
 def test_http_answers_like_api_gateway(proxy):
